@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Both install the Debian packages
+# that are missing (as root: apt-get), configure and build build/ (Release), then run.
+PACKAGES := cmake g++ make libtorch-dev libinsighttoolkit5-dev libyaml-cpp-dev libcli11-dev \
+            libfccp-dev libspdlog-dev libgloo-dev libgtest-dev
+BUILD_DIR ?= build
+JOBS ?= 2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps configure build test demo bench clean format
+
+all: build
+
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	else echo "all Debian packages present"; fi
+
+configure: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 1500
+
+demo: build
+	./scripts/demo.sh $(BUILD_DIR)
+
+bench: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DFMCIB_BUILD_BENCH=ON
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,174 @@
+#include "fmcib/config/value.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace fmcib::config {
+
+const char* Value::kindName(Kind k) {
+  switch (k) {
+    case Kind::Null: return "null";
+    case Kind::Bool: return "bool";
+    case Kind::Int: return "int";
+    case Kind::Float: return "float";
+    case Kind::String: return "string";
+    case Kind::List: return "list";
+    case Kind::Map: return "map";
+    case Kind::Object: return "object";
+  }
+  return "?";
+}
+
+std::string Value::kindName() const {
+  if (isObject()) return "object " + std::get<Object>(v_).target;
+  return kindName(kind());
+}
+
+void Value::throwKind(const char* expected) const {
+  throw ConfigError(std::string("expected ") + expected + ", got " + kindName() + " " + repr());
+}
+
+void Value::throwObjectType(const char* expected) const {
+  throw ConfigError("expected an object of C++ type " + std::string(expected) + ", got " +
+                    kindName());
+}
+
+bool Value::asBool() const {
+  if (!isBool()) throwKind("bool");
+  return std::get<bool>(v_);
+}
+int64_t Value::asInt() const {
+  if (!isInt()) throwKind("int");
+  return std::get<int64_t>(v_);
+}
+double Value::asDouble() const {
+  if (isInt()) return static_cast<double>(std::get<int64_t>(v_));
+  if (!isFloat()) throwKind("float");
+  return std::get<double>(v_);
+}
+const std::string& Value::asString() const {
+  if (!isString()) throwKind("string");
+  return std::get<std::string>(v_);
+}
+const List& Value::asList() const {
+  if (!isList()) throwKind("list");
+  return *std::get<std::shared_ptr<List>>(v_);
+}
+const Map& Value::asMap() const {
+  if (!isMap()) throwKind("map");
+  return *std::get<std::shared_ptr<Map>>(v_);
+}
+const Object& Value::asObject() const {
+  if (!isObject()) throwKind("object");
+  return std::get<Object>(v_);
+}
+List& Value::mutableList() {
+  if (!isList()) throwKind("list");
+  return *std::get<std::shared_ptr<List>>(v_);
+}
+Map& Value::mutableMap() {
+  if (!isMap()) throwKind("map");
+  return *std::get<std::shared_ptr<Map>>(v_);
+}
+
+const Value* Value::find(const std::string& key) const {
+  if (!isMap()) return nullptr;
+  for (const auto& kv : asMap())
+    if (kv.first == key) return &kv.second;
+  return nullptr;
+}
+Value* Value::find(const std::string& key) {
+  if (!isMap()) return nullptr;
+  for (auto& kv : mutableMap())
+    if (kv.first == key) return &kv.second;
+  return nullptr;
+}
+void Value::set(const std::string& key, Value v) {
+  if (Value* existing = find(key)) {
+    *existing = std::move(v);
+    return;
+  }
+  mutableMap().emplace_back(key, std::move(v));
+}
+
+Value Value::deepCopy() const {
+  if (isList()) {
+    List out;
+    for (const auto& v : asList()) out.push_back(v.deepCopy());
+    return Value(std::move(out));
+  }
+  if (isMap()) {
+    Map out;
+    for (const auto& kv : asMap()) out.emplace_back(kv.first, kv.second.deepCopy());
+    return Value(std::move(out));
+  }
+  return *this;
+}
+
+namespace {
+std::string formatDouble(double d) {
+  if (std::isnan(d)) return ".nan";
+  if (std::isinf(d)) return d > 0 ? ".inf" : "-.inf";
+  std::ostringstream os;
+  os.precision(17);
+  os << d;
+  std::string s = os.str();
+  // Shortest form that round-trips, and always recognisable as a float.
+  for (int p = 1; p <= 17; ++p) {
+    std::ostringstream t;
+    t.precision(p);
+    t << d;
+    if (std::stod(t.str()) == d) {
+      s = t.str();
+      break;
+    }
+  }
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+  return s;
+}
+}  // namespace
+
+std::string Value::repr() const {
+  switch (kind()) {
+    case Kind::Null: return "null";
+    case Kind::Bool: return asBool() ? "true" : "false";
+    case Kind::Int: return std::to_string(asInt());
+    case Kind::Float: return formatDouble(asDouble());
+    case Kind::String: return "'" + asString() + "'";
+    case Kind::List: {
+      std::string s = "[";
+      for (size_t i = 0; i < asList().size(); ++i) s += (i ? ", " : "") + asList()[i].repr();
+      return s + "]";
+    }
+    case Kind::Map: {
+      std::string s = "{";
+      bool first = true;
+      for (const auto& kv : asMap()) {
+        s += (first ? "" : ", ") + kv.first + ": " + kv.second.repr();
+        first = false;
+      }
+      return s + "}";
+    }
+    case Kind::Object: return "<" + asObject().target + " object>";
+  }
+  return "?";
+}
+
+bool Value::operator==(const Value& o) const {
+  if (isNumber() && o.isNumber()) {
+    if (isInt() && o.isInt()) return asInt() == o.asInt();
+    return asDouble() == o.asDouble();
+  }
+  if (kind() != o.kind()) return false;
+  switch (kind()) {
+    case Kind::Null: return true;
+    case Kind::Bool: return asBool() == o.asBool();
+    case Kind::String: return asString() == o.asString();
+    case Kind::List: return asList() == o.asList();
+    case Kind::Map: return asMap() == o.asMap();
+    case Kind::Object: return asObject().ptr == o.asObject().ptr;
+    default: return false;
+  }
+}
+
+}  // namespace fmcib::config

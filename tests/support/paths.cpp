@@ -1,0 +1,17 @@
+#include "support/paths.hpp"
+
+#include <atomic>
+#include <unistd.h>
+
+namespace fmcib::test {
+
+std::filesystem::path tempDir(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::path(FMCIB_BINARY_DIR) / "test_tmp" /
+             (tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace fmcib::test
