@@ -12,8 +12,8 @@ const char* Value::kindName(Kind k) {
     case Kind::Int: return "int";
     case Kind::Float: return "float";
     case Kind::String: return "string";
-    case Kind::List: return "list";
-    case Kind::Map: return "map";
+    case Kind::Seq: return "list";
+    case Kind::Dict: return "map";
     case Kind::Object: return "object";
   }
   return "?";
@@ -135,12 +135,12 @@ std::string Value::repr() const {
     case Kind::Int: return std::to_string(asInt());
     case Kind::Float: return formatDouble(asDouble());
     case Kind::String: return "'" + asString() + "'";
-    case Kind::List: {
+    case Kind::Seq: {
       std::string s = "[";
       for (size_t i = 0; i < asList().size(); ++i) s += (i ? ", " : "") + asList()[i].repr();
       return s + "]";
     }
-    case Kind::Map: {
+    case Kind::Dict: {
       std::string s = "{";
       bool first = true;
       for (const auto& kv : asMap()) {
@@ -164,8 +164,8 @@ bool Value::operator==(const Value& o) const {
     case Kind::Null: return true;
     case Kind::Bool: return asBool() == o.asBool();
     case Kind::String: return asString() == o.asString();
-    case Kind::List: return asList() == o.asList();
-    case Kind::Map: return asMap() == o.asMap();
+    case Kind::Seq: return asList() == o.asList();
+    case Kind::Dict: return asMap() == o.asMap();
     case Kind::Object: return asObject().ptr == o.asObject().ptr;
     default: return false;
   }

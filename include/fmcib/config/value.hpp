@@ -29,7 +29,7 @@ struct Object {
 
 class Value {
  public:
-  enum class Kind { Null, Bool, Int, Float, String, List, Map, Object };
+  enum class Kind { Null, Bool, Int, Float, String, Seq, Dict, Object };
 
   Value() = default;
   Value(std::nullptr_t) {}
@@ -59,8 +59,8 @@ class Value {
   bool isFloat() const { return kind() == Kind::Float; }
   bool isNumber() const { return isInt() || isFloat(); }
   bool isString() const { return kind() == Kind::String; }
-  bool isList() const { return kind() == Kind::List; }
-  bool isMap() const { return kind() == Kind::Map; }
+  bool isList() const { return kind() == Kind::Seq; }
+  bool isMap() const { return kind() == Kind::Dict; }
   bool isObject() const { return kind() == Kind::Object; }
 
   // Accessors throw ConfigError naming the expected and actual kinds.

@@ -1,0 +1,66 @@
+#pragma once
+// Private: the state behind a Config handle (raw tree, source locations, resolution cache).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fmcib/config/config.hpp"
+
+namespace fmcib::config {
+
+struct Location {
+  std::string file;
+  int line = 0;  // 1-based; 0 = unknown
+};
+
+class Config::Impl : public Resolver {
+ public:
+  explicit Impl(Registry& r) : registry(&r) {}
+
+  Value resolvePath(const std::string& path) override;
+  std::string locate(const std::string& path) const override;
+
+  /// Raw node at a path, nullptr when absent.
+  const Value* lookup(const std::string& path) const;
+  Value* lookupMutable(const std::string& path);
+  /// Sets the raw value at `path`; the parent must exist. `origin` names the source in errors.
+  void setPath(const std::string& path, Value v, const Location& origin);
+
+  /// Merges a later file's tree (DESIGN §3 merge rules).
+  void merge(const Value& later, const std::map<std::string, Location>& laterSources);
+  /// Expands `%` macros and makes relative references absolute (after merges and overrides).
+  void finalize();
+
+  /// "file:line: path" for messages.
+  std::string where(const std::string& path) const;
+
+  Registry* registry;
+  Value root = Value(Map{});
+  std::map<std::string, Location> sources;
+  std::map<std::string, Value> cache;
+  std::vector<std::string> stack;
+  /// When set, building a `_target_` throws NeedsBuild (used by --print_config).
+  bool plainOnly = false;
+  struct NeedsBuild {};
+
+ private:
+  Value resolveNode(const Value& raw, const std::string& path);
+  Value buildComponent(const Value& raw, const std::string& path);
+  Value resolveReference(const std::string& target, const std::string& from);
+  void expandMacros(Value& node, const std::string& path, std::vector<std::string>& chain);
+  void normalizeReferences(Value& node, const std::string& path);
+};
+
+/// YAML text → Value, recording each path's location in `sources` (paths under `prefix`).
+Value parseYaml(const std::string& text, const std::string& file, std::map<std::string, Location>& sources,
+                const std::string& prefix = "");
+/// Reads a YAML file (ConfigError when missing or malformed).
+Value readYamlFile(const std::string& file, std::map<std::string, Location>& sources);
+/// Value → YAML text.
+std::string emitYaml(const Value& v);
+/// MONAI's relative ids (`@#x`, `@##x`, `%#x`) made absolute for a string found at `id`.
+std::string normalizeRelative(const std::string& text, const std::string& id);
+/// Keys of a `_target_` node that are not arguments.
+bool isSpecialKey(const std::string& key);
+
+}  // namespace fmcib::config
