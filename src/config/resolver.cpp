@@ -105,6 +105,17 @@ Value Config::Impl::buildComponent(const Value& raw, const std::string& path) {
     throw ConfigError(where(joinPath(path, "_target_")) + ": unknown _target_ '" + t.asString() +
                       "' (closest registered: " + near + ")");
   }
+  // validate() reports these for the whole config at once; a direct resolve() must not skip them.
+  for (const auto& kv : raw.asMap()) {
+    if (isSpecialKey(kv.first)) continue;
+    bool declared = std::any_of(spec->args.begin(), spec->args.end(), [&](const ArgSpec& a) { return a.name == kv.first; });
+    if (!declared) {
+      std::string names;
+      for (const auto& a : spec->args) names += (names.empty() ? "" : ", ") + a.name;
+      throw ConfigError(where(joinPath(path, kv.first)) + ": unknown argument '" + kv.first + "' of " + spec->name +
+                        " (accepted: " + names + ")");
+    }
+  }
   spdlog::debug("building {} at {}", spec->name, path.empty() ? "<root>" : path);
   Args args(*spec, path, raw, *this);
   try {

@@ -191,3 +191,8 @@ TEST(ConfigFuzz, MutatedConfigsLoadOrThrowConfigError) {
   EXPECT_GT(rejected, 50);
   EXPECT_GT(loaded, 10);
 }
+
+TEST(ConfigErrors, UnknownArgumentRejectedOnDirectResolveToo) {
+  std::string e = errorOf([] { load("vars:\n  t: {_target_: test.Thing, a: 1, probability: 2}\n").resolve("vars#t"); });
+  EXPECT_NE(e.find("vars#t#probability: unknown argument 'probability' of test.Thing"), std::string::npos) << e;
+}
