@@ -22,15 +22,22 @@ namespace {
 using Bindings = std::map<std::string, Value>;
 using RefFn = std::function<Value(const std::string&)>;
 
-[[noreturn]] void evalError(const std::string& msg) { throw ConfigError("expression: " + msg); }
+[[noreturn]] void evalError(const std::string& msg) {
+  throw ConfigError("expression: " + msg);
+}
 
 double toDouble(const Value& v, const char* op) {
   if (v.isBool()) return v.asBool() ? 1.0 : 0.0;
-  if (!v.isNumber()) evalError(std::string("operator ") + op + " needs numbers, got " + v.kindName() + " " + v.repr());
+  if (!v.isNumber())
+    evalError(std::string("operator ") + op + " needs numbers, got " + v.kindName() + " " + v.repr());
   return v.asDouble();
 }
-bool intLike(const Value& v) { return v.isInt() || v.isBool(); }
-int64_t toInt(const Value& v) { return v.isBool() ? (v.asBool() ? 1 : 0) : v.asInt(); }
+bool intLike(const Value& v) {
+  return v.isInt() || v.isBool();
+}
+int64_t toInt(const Value& v) {
+  return v.isBool() ? (v.asBool() ? 1 : 0) : v.asInt();
+}
 
 int64_t floorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -88,8 +95,10 @@ class Evaluator {
 
   Value eval(const Expr& e) {
     switch (e.op) {
-      case Expr::Op::Literal: return e.literal;
-      case Expr::Op::Ref: return ref_(e.name);
+      case Expr::Op::Literal:
+        return e.literal;
+      case Expr::Op::Ref:
+        return ref_(e.name);
       case Expr::Op::Name: {
         auto it = bind_.find(e.name);
         if (it == bind_.end()) evalError("unknown name '" + e.name + "'");
@@ -101,7 +110,8 @@ class Evaluator {
         if (intLike(v)) return Value(-toInt(v));
         return Value(-toDouble(v, "-"));
       }
-      case Expr::Op::Binary: return arith(e.name, eval(*e.kids[0]), eval(*e.kids[1]));
+      case Expr::Op::Binary:
+        return arith(e.name, eval(*e.kids[0]), eval(*e.kids[1]));
       case Expr::Op::ListLit: {
         List out;
         for (const auto& k : e.kids) out.push_back(eval(*k));
@@ -121,8 +131,10 @@ class Evaluator {
         }
         evalError("cannot index " + base.kindName() + " with " + idx.kindName());
       }
-      case Expr::Op::Attr: evalError("attribute '" + e.name + "' must be called, e.g. ." + e.name + "()");
-      case Expr::Op::Call: return call(e);
+      case Expr::Op::Attr:
+        evalError("attribute '" + e.name + "' must be called, e.g. ." + e.name + "()");
+      case Expr::Op::Call:
+        return call(e);
       case Expr::Op::Lambda:
         return Value::object(std::make_shared<Lambda>(e.name, e.kids[0], &reg_, "lambda"), "lambda");
     }
@@ -182,7 +194,8 @@ class Evaluator {
     }
     if (name == "abs") {
       need(1);
-      return intLike(a[0]) ? Value(static_cast<int64_t>(std::llabs(toInt(a[0])))) : Value(std::fabs(toDouble(a[0], "abs()")));
+      return intLike(a[0]) ? Value(static_cast<int64_t>(std::llabs(toInt(a[0]))))
+                           : Value(std::fabs(toDouble(a[0], "abs()")));
     }
     if (name == "round") {
       if (a.size() == 1) return Value(static_cast<int64_t>(std::nearbyint(toDouble(a[0], "round()"))));
@@ -260,14 +273,16 @@ std::vector<std::string> Expression::methodNames() const {
   return m;
 }
 
-Value Expression::evaluate(const std::function<Value(const std::string&)>& ref, const Registry& registry) const {
+Value Expression::evaluate(const std::function<Value(const std::string&)>& ref,
+                           const Registry& registry) const {
   if (root_->op == Expr::Op::Lambda)  // keep the source text for messages and printing
     return Value::object(std::make_shared<Lambda>(root_->name, root_->kids[0], &registry, "$" + text_),
                          "lambda");
   return Evaluator(ref, registry, {}).eval(*root_);
 }
 
-Lambda::Lambda(std::string param, std::shared_ptr<const Expr> body, const Registry* registry, std::string text)
+Lambda::Lambda(std::string param, std::shared_ptr<const Expr> body, const Registry* registry,
+               std::string text)
     : param_(std::move(param)), body_(std::move(body)), registry_(registry), text_(std::move(text)) {}
 
 Value Lambda::operator()(const Value& x) const {

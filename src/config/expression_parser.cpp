@@ -72,7 +72,8 @@ std::vector<Token> tokenize(const std::string& s) {
       while (i < s.size() && isId(s[i])) ++i;
       out.push_back({Token::Type::Ident, s.substr(start, i - start), Value(), start});
     } else {
-      static const char* ops[] = {"**", "//", "+", "-", "*", "/", "%", "(", ")", ",", ".", ":", "[", "]", "="};
+      static const char* ops[] = {"**", "//", "+", "-", "*", "/", "%", "(",
+                                  ")",  ",",  ".", ":", "[", "]", "="};
       bool found = false;
       for (const char* op : ops) {
         std::string o(op);
@@ -290,7 +291,9 @@ class Parser {
 
 }  // namespace
 
-ExprPtr parseExpression(const std::string& text) { return Parser(text).parseAll(); }
+ExprPtr parseExpression(const std::string& text) {
+  return Parser(text).parseAll();
+}
 
 std::string dottedName(const Expr& e) {
   if (e.op == Expr::Op::Name) return e.name;

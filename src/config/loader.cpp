@@ -7,7 +7,7 @@
 namespace fmcib::config {
 
 const std::vector<std::string>& topLevelKeys() {
-  static const std::vector<std::string> keys = {"trainer", "system", "args",     "vars",
+  static const std::vector<std::string> keys = {"trainer", "system", "args",      "vars",
                                                 "project", "_meta_", "_requires_"};
   return keys;
 }
@@ -37,7 +37,8 @@ bool isSpecialKey(const std::string& key) {
 namespace {
 
 bool parseIndex(const std::string& s, size_t size, size_t& index) {
-  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+  if (s.empty() ||
+      !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
     return false;
   index = std::stoul(s);
   return index < size;
@@ -121,13 +122,15 @@ void Config::Impl::setPath(const std::string& path, Value v, const Location& ori
       existing = next;
     }
     throw ConfigError(origin.file + ": cannot set '" + path + "': parent path '" + parentPath +
-                      "' does not exist" + (existing.empty() ? "" : " (deepest existing: '" + existing + "')"));
+                      "' does not exist" +
+                      (existing.empty() ? "" : " (deepest existing: '" + existing + "')"));
   }
   if (parent->isList()) {
     size_t i = 0;
     if (!parseIndex(keys.back(), parent->asList().size(), i))
-      throw ConfigError(origin.file + ": cannot set '" + path + "': '" + keys.back() + "' is not an index of the " +
-                        std::to_string(parent->asList().size()) + "-element list at '" + parentPath + "'");
+      throw ConfigError(origin.file + ": cannot set '" + path + "': '" + keys.back() +
+                        "' is not an index of the " + std::to_string(parent->asList().size()) +
+                        "-element list at '" + parentPath + "'");
     parent->mutableList()[i] = v;
   } else {
     parent->set(keys.back(), v);
@@ -207,8 +210,9 @@ void Config::Impl::expandMacros(Value& node, const std::string& path, std::vecto
     std::map<std::string, Location> copySources;
     size_t hash = target.find('#');
     std::string head = target.substr(0, hash);
-    bool otherFile = head.size() > 5 && (head.rfind(".yaml") == head.size() - 5 || head.rfind(".yml") == head.size() - 4 ||
-                                         head.rfind(".json") == head.size() - 5);
+    bool otherFile =
+        head.size() > 5 && (head.rfind(".yaml") == head.size() - 5 || head.rfind(".yml") == head.size() - 4 ||
+                            head.rfind(".json") == head.size() - 5);
     if (otherFile) {
       Value file = readYamlFile(head, copySources);
       Impl tmp(*registry);
@@ -222,10 +226,12 @@ void Config::Impl::expandMacros(Value& node, const std::string& path, std::vecto
       if (!v) throw ConfigError(where(path) + ": macro '%" + target + "': no such key path in the config");
       copy = v->deepCopy();
       for (auto it = sources.lower_bound(target); it != sources.end(); ++it) {
-        if (it->first == target) copySources[path] = it->second;
+        if (it->first == target)
+          copySources[path] = it->second;
         else if (it->first.rfind(target + "#", 0) == 0)
           copySources[path + it->first.substr(target.size())] = it->second;
-        else break;
+        else
+          break;
       }
     }
     chain.push_back(target);
@@ -269,9 +275,12 @@ void Config::Impl::finalize() {
 // ---- Config construction ----------------------------------------------------------------------
 
 namespace {
-Location cliOrigin(const Override& o) { return Location{"command-line override --" + o.path, 0}; }
+Location cliOrigin(const Override& o) {
+  return Location{"command-line override --" + o.path, 0};
+}
 
-std::shared_ptr<Config::Impl> build(Registry& registry, std::vector<std::pair<Value, std::map<std::string, Location>>> trees,
+std::shared_ptr<Config::Impl> build(Registry& registry,
+                                    std::vector<std::pair<Value, std::map<std::string, Location>>> trees,
                                     const std::vector<Override>& overrides) {
   auto impl = std::make_shared<Config::Impl>(registry);
   bool first = true;
@@ -299,7 +308,8 @@ std::shared_ptr<Config::Impl> build(Registry& registry, std::vector<std::pair<Va
 }
 }  // namespace
 
-Config Config::load(const std::vector<std::string>& files, const std::vector<Override>& overrides, Registry& registry) {
+Config Config::load(const std::vector<std::string>& files, const std::vector<Override>& overrides,
+                    Registry& registry) {
   if (files.empty()) throw ConfigError("no config file given (--config_file a.yaml[,b.yaml])");
   std::vector<std::pair<Value, std::map<std::string, Location>>> trees;
   for (const auto& f : files) {
@@ -317,7 +327,8 @@ Config Config::fromStrings(const std::vector<std::pair<std::string, std::string>
     std::map<std::string, Location> sources;
     Value v = parseYaml(text, name, sources);
     if (v.isNull()) v = Value(Map{});
-    if (!v.isMap()) throw ConfigError(name + ": the top level of a config must be a mapping, got " + v.kindName());
+    if (!v.isMap())
+      throw ConfigError(name + ": the top level of a config must be a mapping, got " + v.kindName());
     trees.emplace_back(std::move(v), std::move(sources));
   }
   return Config(build(registry, std::move(trees), overrides));

@@ -7,8 +7,8 @@ namespace fmcib::config {
 
 std::string kindsName(unsigned kinds) {
   static const std::pair<unsigned, const char*> names[] = {
-      {kBool, "bool"}, {kInt, "int"},  {kFloat, "float"},   {kString, "string"},
-      {kList, "list"}, {kMap, "map"},  {kObject, "object"}, {kNull, "null"}};
+      {kBool, "bool"}, {kInt, "int"}, {kFloat, "float"},   {kString, "string"},
+      {kList, "list"}, {kMap, "map"}, {kObject, "object"}, {kNull, "null"}};
   if ((kinds & kAny) == kAny) return "any";
   std::string out;
   for (const auto& [bit, name] : names) {
@@ -20,14 +20,22 @@ std::string kindsName(unsigned kinds) {
 
 bool kindAccepted(unsigned kinds, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::Null: return kinds & kNull;
-    case Value::Kind::Bool: return kinds & kBool;
-    case Value::Kind::Int: return kinds & (kInt | kFloat);
-    case Value::Kind::Float: return kinds & kFloat;
-    case Value::Kind::String: return kinds & kString;
-    case Value::Kind::Seq: return kinds & kList;
-    case Value::Kind::Dict: return kinds & kMap;
-    case Value::Kind::Object: return kinds & kObject;
+    case Value::Kind::Null:
+      return kinds & kNull;
+    case Value::Kind::Bool:
+      return kinds & kBool;
+    case Value::Kind::Int:
+      return kinds & (kInt | kFloat);
+    case Value::Kind::Float:
+      return kinds & kFloat;
+    case Value::Kind::String:
+      return kinds & kString;
+    case Value::Kind::Seq:
+      return kinds & kList;
+    case Value::Kind::Dict:
+      return kinds & kMap;
+    case Value::Kind::Object:
+      return kinds & kObject;
   }
   return false;
 }
@@ -58,7 +66,9 @@ ArgSpec section(std::string name, std::vector<ArgSpec> fields, std::string doc, 
 Args::Args(const TargetSpec& spec, std::string path, Value raw, Resolver& resolver)
     : target_(&spec), path_(std::move(path)), raw_(std::move(raw)), resolver_(&resolver) {}
 
-const std::string& Args::target() const { return target_->name; }
+const std::string& Args::target() const {
+  return target_->name;
+}
 
 const ArgSpec& Args::spec(const std::string& name) const {
   for (const auto& a : target_->args)
@@ -89,7 +99,8 @@ Value Args::get(const std::string& name) const {
     return s.defaultValue;
   }
   Value v = resolver_->resolvePath(path_.empty() ? name : path_ + "#" + name);
-  if (!kindAccepted(s.kinds, v)) fail(name, "expected " + kindsName(s.kinds) + ", got " + v.kindName() + " " + v.repr());
+  if (!kindAccepted(s.kinds, v))
+    fail(name, "expected " + kindsName(s.kinds) + ", got " + v.kindName() + " " + v.repr());
   return v;
 }
 
@@ -192,7 +203,9 @@ std::vector<std::string> Registry::suggest(const std::string& name, size_t n) co
   return out;
 }
 
-void Registry::addFunction(const std::string& name, FunctionFn fn) { functions_[name] = std::move(fn); }
+void Registry::addFunction(const std::string& name, FunctionFn fn) {
+  functions_[name] = std::move(fn);
+}
 
 const FunctionFn* Registry::function(const std::string& name) const {
   auto it = functions_.find(name);

@@ -65,7 +65,8 @@ Value Config::Impl::resolveNode(const Value& raw, const std::string& path) {
   }
   if (raw.isList()) {
     List out;
-    for (size_t i = 0; i < raw.asList().size(); ++i) out.push_back(resolvePath(joinPath(path, std::to_string(i))));
+    for (size_t i = 0; i < raw.asList().size(); ++i)
+      out.push_back(resolvePath(joinPath(path, std::to_string(i))));
     return Value(std::move(out));
   }
   if (raw.isString() && !raw.asString().empty()) {
@@ -93,7 +94,8 @@ Value Config::Impl::buildComponent(const Value& raw, const std::string& path) {
   if (plainOnly) throw NeedsBuild{};
   if (raw.find("_disabled_")) {
     Value d = resolvePath(joinPath(path, "_disabled_"));
-    bool disabled = d.isBool() ? d.asBool() : (d.isString() && (d.asString() == "true" || d.asString() == "True"));
+    bool disabled =
+        d.isBool() ? d.asBool() : (d.isString() && (d.asString() == "true" || d.asString() == "True"));
     if (disabled) return Value();
   }
   const Value& t = *raw.find("_target_");
@@ -108,12 +110,13 @@ Value Config::Impl::buildComponent(const Value& raw, const std::string& path) {
   // validate() reports these for the whole config at once; a direct resolve() must not skip them.
   for (const auto& kv : raw.asMap()) {
     if (isSpecialKey(kv.first)) continue;
-    bool declared = std::any_of(spec->args.begin(), spec->args.end(), [&](const ArgSpec& a) { return a.name == kv.first; });
+    bool declared = std::any_of(spec->args.begin(), spec->args.end(),
+                                [&](const ArgSpec& a) { return a.name == kv.first; });
     if (!declared) {
       std::string names;
       for (const auto& a : spec->args) names += (names.empty() ? "" : ", ") + a.name;
-      throw ConfigError(where(joinPath(path, kv.first)) + ": unknown argument '" + kv.first + "' of " + spec->name +
-                        " (accepted: " + names + ")");
+      throw ConfigError(where(joinPath(path, kv.first)) + ": unknown argument '" + kv.first + "' of " +
+                        spec->name + " (accepted: " + names + ")");
     }
   }
   spdlog::debug("building {} at {}", spec->name, path.empty() ? "<root>" : path);
@@ -133,9 +136,13 @@ Value Config::Impl::buildComponent(const Value& raw, const std::string& path) {
 
 // ---- Config handle ------------------------------------------------------------------------------
 
-Value Config::resolve(const std::string& path) const { return impl_->resolvePath(path); }
+Value Config::resolve(const std::string& path) const {
+  return impl_->resolvePath(path);
+}
 
-bool Config::contains(const std::string& path) const { return impl_->lookup(path) != nullptr; }
+bool Config::contains(const std::string& path) const {
+  return impl_->lookup(path) != nullptr;
+}
 
 Value Config::raw(const std::string& path) const {
   const Value* v = impl_->lookup(path);
@@ -148,25 +155,32 @@ Value Config::commandArgs(const std::string& command) const {
   if (!contains(path)) return Value(Map{});
   Value v = resolve(path);
   if (v.isNull()) return Value(Map{});
-  if (!v.isMap()) throw ConfigError(impl_->where(path) + ": expected a map of arguments, got " + v.kindName());
+  if (!v.isMap())
+    throw ConfigError(impl_->where(path) + ": expected a map of arguments, got " + v.kindName());
   return v;
 }
 
-std::string Config::locate(const std::string& path) const { return impl_->locate(path); }
+std::string Config::locate(const std::string& path) const {
+  return impl_->locate(path);
+}
 
-Registry& Config::registry() const { return *impl_->registry; }
+Registry& Config::registry() const {
+  return *impl_->registry;
+}
 
 namespace {
 // Replaces every string whose value needs no built object by that value; keeps the rest as written.
 Value printable(Config::Impl& plain, const Value& raw, const std::string& path) {
   if (raw.isMap()) {
     Value out = Value(Map{});
-    for (const auto& kv : raw.asMap()) out.mutableMap().emplace_back(kv.first, printable(plain, kv.second, joinPath(path, kv.first)));
+    for (const auto& kv : raw.asMap())
+      out.mutableMap().emplace_back(kv.first, printable(plain, kv.second, joinPath(path, kv.first)));
     return out;
   }
   if (raw.isList()) {
     List out;
-    for (size_t i = 0; i < raw.asList().size(); ++i) out.push_back(printable(plain, raw.asList()[i], joinPath(path, std::to_string(i))));
+    for (size_t i = 0; i < raw.asList().size(); ++i)
+      out.push_back(printable(plain, raw.asList()[i], joinPath(path, std::to_string(i))));
     return Value(std::move(out));
   }
   if (raw.isString() && !raw.asString().empty() && (raw.asString()[0] == '@' || raw.asString()[0] == '$')) {

@@ -54,7 +54,9 @@ class Validator {
   }
 
  private:
-  void problem(const std::string& path, const std::string& msg) { problems_.push_back(c_.where(path) + ": " + msg); }
+  void problem(const std::string& path, const std::string& msg) {
+    problems_.push_back(c_.where(path) + ": " + msg);
+  }
   void edge(const std::string& from, const std::string& to) { edges_[from].push_back(to); }
 
   void checkArgs(const Value& args) {
@@ -135,7 +137,9 @@ class Validator {
     bool ok = (v.isMap() && v.find("_target_")) ? (spec.kinds & kObject) != 0 : kindAccepted(spec.kinds, v);
     if (!ok)
       problem(path, "wrong type for '" + spec.name + "' of " + owner + ": expected " + kindsName(spec.kinds) +
-                        ", got " + ((v.isMap() && v.find("_target_")) ? std::string("a _target_ component") : v.kindName() + " " + v.repr()));
+                        ", got " +
+                        ((v.isMap() && v.find("_target_")) ? std::string("a _target_ component")
+                                                           : v.kindName() + " " + v.repr()));
   }
 
   void checkFields(const Value& map, const std::vector<ArgSpec>& fields, const std::string& path,
@@ -149,7 +153,8 @@ class Validator {
       for (const auto& f : fields)
         if (f.name == key) spec = &f;
       if (!spec) {
-        problem(child, "unknown argument '" + key + "' of " + owner + " (accepted: " + joinNames(names) + ")");
+        problem(child,
+                "unknown argument '" + key + "' of " + owner + " (accepted: " + joinNames(names) + ")");
         continue;
       }
       checkKind(*spec, value, child, owner);
@@ -166,9 +171,9 @@ class Validator {
     if (!t.isString()) return problem(joinPath(path, "_target_"), "_target_ must be a string");
     const TargetSpec* spec = c_.registry->find(t.asString());
     if (!spec) {
-      return problem(joinPath(path, "_target_"), "unknown _target_ '" + t.asString() +
-                                                     "' (closest registered: " + joinNames(c_.registry->suggest(t.asString())) +
-                                                     "; `fmcib targets` lists all)");
+      return problem(joinPath(path, "_target_"),
+                     "unknown _target_ '" + t.asString() + "' (closest registered: " +
+                         joinNames(c_.registry->suggest(t.asString())) + "; `fmcib targets` lists all)");
     }
     checkFields(v, spec->args, path, spec->name, true);
   }

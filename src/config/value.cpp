@@ -7,14 +7,22 @@ namespace fmcib::config {
 
 const char* Value::kindName(Kind k) {
   switch (k) {
-    case Kind::Null: return "null";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::Float: return "float";
-    case Kind::String: return "string";
-    case Kind::Seq: return "list";
-    case Kind::Dict: return "map";
-    case Kind::Object: return "object";
+    case Kind::Null:
+      return "null";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::Float:
+      return "float";
+    case Kind::String:
+      return "string";
+    case Kind::Seq:
+      return "list";
+    case Kind::Dict:
+      return "map";
+    case Kind::Object:
+      return "object";
   }
   return "?";
 }
@@ -29,8 +37,7 @@ void Value::throwKind(const char* expected) const {
 }
 
 void Value::throwObjectType(const char* expected) const {
-  throw ConfigError("expected an object of C++ type " + std::string(expected) + ", got " +
-                    kindName());
+  throw ConfigError("expected an object of C++ type " + std::string(expected) + ", got " + kindName());
 }
 
 bool Value::asBool() const {
@@ -130,11 +137,16 @@ std::string formatDouble(double d) {
 
 std::string Value::repr() const {
   switch (kind()) {
-    case Kind::Null: return "null";
-    case Kind::Bool: return asBool() ? "true" : "false";
-    case Kind::Int: return std::to_string(asInt());
-    case Kind::Float: return formatDouble(asDouble());
-    case Kind::String: return "'" + asString() + "'";
+    case Kind::Null:
+      return "null";
+    case Kind::Bool:
+      return asBool() ? "true" : "false";
+    case Kind::Int:
+      return std::to_string(asInt());
+    case Kind::Float:
+      return formatDouble(asDouble());
+    case Kind::String:
+      return "'" + asString() + "'";
     case Kind::Seq: {
       std::string s = "[";
       for (size_t i = 0; i < asList().size(); ++i) s += (i ? ", " : "") + asList()[i].repr();
@@ -149,7 +161,8 @@ std::string Value::repr() const {
       }
       return s + "}";
     }
-    case Kind::Object: return "<" + asObject().target + " object>";
+    case Kind::Object:
+      return "<" + asObject().target + " object>";
   }
   return "?";
 }
@@ -161,13 +174,20 @@ bool Value::operator==(const Value& o) const {
   }
   if (kind() != o.kind()) return false;
   switch (kind()) {
-    case Kind::Null: return true;
-    case Kind::Bool: return asBool() == o.asBool();
-    case Kind::String: return asString() == o.asString();
-    case Kind::Seq: return asList() == o.asList();
-    case Kind::Dict: return asMap() == o.asMap();
-    case Kind::Object: return asObject().ptr == o.asObject().ptr;
-    default: return false;
+    case Kind::Null:
+      return true;
+    case Kind::Bool:
+      return asBool() == o.asBool();
+    case Kind::String:
+      return asString() == o.asString();
+    case Kind::Seq:
+      return asList() == o.asList();
+    case Kind::Dict:
+      return asMap() == o.asMap();
+    case Kind::Object:
+      return asObject().ptr == o.asObject().ptr;
+    default:
+      return false;
   }
 }
 

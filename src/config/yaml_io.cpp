@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <sstream>
 #include <regex>
+#include <sstream>
 
 #include "config_impl.hpp"
 
@@ -39,7 +39,8 @@ Value convert(const YAML::Node& n, const std::string& path, const std::string& f
   sources[path] = Location{file, n.Mark().line >= 0 ? n.Mark().line + 1 : 0};
   switch (n.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return Value();
+    case YAML::NodeType::Undefined:
+      return Value();
     case YAML::NodeType::Scalar:
       return n.Tag() == "!" ? Value(n.Scalar()) : typedScalar(n.Scalar());
     case YAML::NodeType::Sequence: {
@@ -53,8 +54,8 @@ Value convert(const YAML::Node& n, const std::string& path, const std::string& f
       for (const auto& kv : n) {
         std::string key = kv.first.Scalar();
         if (out.find(key)) {
-          throw ConfigError(file + ":" + std::to_string(kv.first.Mark().line + 1) + ": " + joinPath(path, key) +
-                            ": duplicate key '" + key + "'");
+          throw ConfigError(file + ":" + std::to_string(kv.first.Mark().line + 1) + ": " +
+                            joinPath(path, key) + ": duplicate key '" + key + "'");
         }
         out.mutableMap().emplace_back(key, convert(kv.second, joinPath(path, key), file, sources));
         sources[joinPath(path, key)].line = kv.first.Mark().line + 1;
@@ -65,14 +66,22 @@ Value convert(const YAML::Node& n, const std::string& path, const std::string& f
   return Value();
 }
 
-bool looksTyped(const std::string& s) { return !typedScalar(s).isString() || s.empty(); }
+bool looksTyped(const std::string& s) {
+  return !typedScalar(s).isString() || s.empty();
+}
 
 void emit(YAML::Emitter& out, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::Null: out << YAML::Null; break;
-    case Value::Kind::Bool: out << (v.asBool() ? "true" : "false"); break;
+    case Value::Kind::Null:
+      out << YAML::Null;
+      break;
+    case Value::Kind::Bool:
+      out << (v.asBool() ? "true" : "false");
+      break;
     case Value::Kind::Int:
-    case Value::Kind::Float: out << v.repr(); break;
+    case Value::Kind::Float:
+      out << v.repr();
+      break;
     case Value::Kind::String:
       if (looksTyped(v.asString()))
         out << YAML::DoubleQuoted << v.asString();
@@ -92,7 +101,9 @@ void emit(YAML::Emitter& out, const Value& v) {
       }
       out << YAML::EndMap;
       break;
-    case Value::Kind::Object: out << v.repr(); break;
+    case Value::Kind::Object:
+      out << v.repr();
+      break;
   }
 }
 
@@ -120,7 +131,8 @@ Value readYamlFile(const std::string& file, std::map<std::string, Location>& sou
   ss << in.rdbuf();
   Value v = parseYaml(ss.str(), file, sources);
   if (v.isNull()) v = Value(Map{});
-  if (!v.isMap()) throw ConfigError(file + ": the top level of a config must be a mapping, got " + v.kindName());
+  if (!v.isMap())
+    throw ConfigError(file + ": the top level of a config must be a mapping, got " + v.kindName());
   return v;
 }
 

@@ -14,7 +14,8 @@ config::Registry& testRegistry() {
     reg.add({"test.Thing",
              "a test object",
              {required("a", kInt, "an int"), arg("b", kFloat, 1.5, "a float"),
-              arg("items", kList | kNull, Value(), "a list"), arg("child", kObject | kNull, Value(), "another Thing")},
+              arg("items", kList | kNull, Value(), "a list"),
+              arg("child", kObject | kNull, Value(), "another Thing")},
              [](const Args& args) {
                ++thingBuilds();
                auto t = std::make_shared<Thing>();
@@ -31,7 +32,8 @@ config::Registry& testRegistry() {
              }});
     reg.add({"test.Section",
              "nested declared sections",
-             {section("datasets", {arg("train", kAny, Value(), "train"), arg("val", kAny, Value(), "val")}, "datasets")},
+             {section("datasets", {arg("train", kAny, Value(), "train"), arg("val", kAny, Value(), "val")},
+                      "datasets")},
              [](const Args& args) { return args.get("datasets"); }});
     reg.addMethod<FakeDataset>("__len__", [](const Value& self, const List&, const Map&) {
       return Value(self.as<FakeDataset>()->n);

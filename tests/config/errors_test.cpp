@@ -45,8 +45,9 @@ TEST(ConfigErrors, UnknownTarget) {
 TEST(ConfigErrors, UnknownArgumentsAllListedTogether) {
   std::string e = validateError("vars:\n  t:\n    _target_: test.Thing\n    a: 1\n    bb: 2\n    cc: 3\n");
   EXPECT_NE(e.find("2 problems"), std::string::npos) << e;
-  EXPECT_NE(e.find("test.yaml:5: vars#t#bb: unknown argument 'bb' of test.Thing (accepted: a, b, items, child)"),
-            std::string::npos)
+  EXPECT_NE(
+      e.find("test.yaml:5: vars#t#bb: unknown argument 'bb' of test.Thing (accepted: a, b, items, child)"),
+      std::string::npos)
       << e;
   EXPECT_NE(e.find("vars#t#cc"), std::string::npos) << e;
 }
@@ -58,7 +59,9 @@ TEST(ConfigErrors, UnknownKeyInDeclaredSection) {
 
 TEST(ConfigErrors, WrongTypeStaticAndAtBuild) {
   std::string e = validateError("vars:\n  t: {_target_: test.Thing, a: abc, b: [1]}\n");
-  EXPECT_NE(e.find("vars#t#a: wrong type for 'a' of test.Thing: expected int, got string 'abc'"), std::string::npos) << e;
+  EXPECT_NE(e.find("vars#t#a: wrong type for 'a' of test.Thing: expected int, got string 'abc'"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("vars#t#b: wrong type"), std::string::npos) << e;
   // A reference is checked when it is resolved.
   Config c = load("vars:\n  s: text\n  t: {_target_: test.Thing, a: '@vars#s'}\n");
@@ -76,7 +79,9 @@ TEST(ConfigErrors, MissingReference) {
   std::string e = validateError("vars:\n  a: 1\n  b: '@vars#c'\n");
   EXPECT_NE(e.find("test.yaml:3: vars#b: missing reference @vars#c"), std::string::npos) << e;
   std::string r = errorOf([] { load("vars:\n  a: 1\n  b: '@vars#c'\n").resolve("vars#b"); });
-  EXPECT_NE(r.find("vars#b: missing reference @vars#c: no such key path ('vars' has: a, b)"), std::string::npos) << r;
+  EXPECT_NE(r.find("vars#b: missing reference @vars#c: no such key path ('vars' has: a, b)"),
+            std::string::npos)
+      << r;
   std::string x = validateError("vars:\n  b: '$@vars#nope + 1'\n");
   EXPECT_NE(x.find("vars#b: missing reference @vars#nope"), std::string::npos) << x;
 }
@@ -123,7 +128,8 @@ TEST(ConfigErrors, MalformedYamlNamesFileAndLine) {
 }
 
 TEST(ConfigErrors, MissingFile) {
-  std::string e = errorOf([] { Config::load({"/nonexistent/dir/cfg.yaml"}, {}, fmcib::test::testRegistry()); });
+  std::string e =
+      errorOf([] { Config::load({"/nonexistent/dir/cfg.yaml"}, {}, fmcib::test::testRegistry()); });
   EXPECT_NE(e.find("config file '/nonexistent/dir/cfg.yaml' does not exist"), std::string::npos) << e;
 }
 
@@ -132,9 +138,11 @@ TEST(ConfigErrors, FilesOnDiskCarryTheirNames) {
   std::ofstream(dir / "a.yaml") << "vars:\n  a: 1\n";
   std::ofstream(dir / "b.yaml") << "vars:\n  t: {_target_: test.Thing, a: 1, zz: 2}\n";
   std::string e = errorOf([&] {
-    Config::load({(dir / "a.yaml").string(), (dir / "b.yaml").string()}, {}, fmcib::test::testRegistry()).validate();
+    Config::load({(dir / "a.yaml").string(), (dir / "b.yaml").string()}, {}, fmcib::test::testRegistry())
+        .validate();
   });
-  EXPECT_NE(e.find((dir / "b.yaml").string() + ":2: vars#t#zz: unknown argument 'zz'"), std::string::npos) << e;
+  EXPECT_NE(e.find((dir / "b.yaml").string() + ":2: vars#t#zz: unknown argument 'zz'"), std::string::npos)
+      << e;
 }
 
 // Randomly mutated configs either load (and resolve) or throw the project's ConfigError: never
@@ -151,9 +159,10 @@ TEST(ConfigFuzz, MutatedConfigsLoadOrThrowConfigError) {
   rel: "@#bs"
   f: "$lambda x: math.twice(x)"
 )Y";
-  const std::vector<std::string> junk = {"@", "@#", "@##", "@vars#", "%", "%#", "$", "$(", "$)", "$@vars#t.", "#",
-                                         ":", "- ", "{", "}", "[", "]", "'", "\"", "*", "**", "//", "lambda",
-                                         "_target_", "\n", "  ", "@vars#t", "%vars#copy", "$len(", "0", "-1", "1e999"};
+  const std::vector<std::string> junk = {
+      "@",      "@#",       "@##", "@vars#", "%",       "%#",         "$",     "$(", "$)", "$@vars#t.", "#",
+      ":",      "- ",       "{",   "}",      "[",       "]",          "'",     "\"", "*",  "**",        "//",
+      "lambda", "_target_", "\n",  "  ",     "@vars#t", "%vars#copy", "$len(", "0",  "-1", "1e999"};
   std::mt19937 rng(1234);
   int loaded = 0, rejected = 0;
   for (int i = 0; i < 300; ++i) {
@@ -162,8 +171,12 @@ TEST(ConfigFuzz, MutatedConfigsLoadOrThrowConfigError) {
     for (int k = 0; k < edits; ++k) {
       size_t pos = rng() % (s.size() + 1);
       switch (rng() % 4) {
-        case 0: s = s.substr(0, pos); break;  // truncation
-        case 1: s.insert(pos, junk[rng() % junk.size()]); break;
+        case 0:
+          s = s.substr(0, pos);
+          break;  // truncation
+        case 1:
+          s.insert(pos, junk[rng() % junk.size()]);
+          break;
         case 2:
           if (pos < s.size()) s.erase(pos, 1 + rng() % 8);
           break;
@@ -193,6 +206,8 @@ TEST(ConfigFuzz, MutatedConfigsLoadOrThrowConfigError) {
 }
 
 TEST(ConfigErrors, UnknownArgumentRejectedOnDirectResolveToo) {
-  std::string e = errorOf([] { load("vars:\n  t: {_target_: test.Thing, a: 1, probability: 2}\n").resolve("vars#t"); });
-  EXPECT_NE(e.find("vars#t#probability: unknown argument 'probability' of test.Thing"), std::string::npos) << e;
+  std::string e =
+      errorOf([] { load("vars:\n  t: {_target_: test.Thing, a: 1, probability: 2}\n").resolve("vars#t"); });
+  EXPECT_NE(e.find("vars#t#probability: unknown argument 'probability' of test.Thing"), std::string::npos)
+      << e;
 }

@@ -67,7 +67,9 @@ TEST(ConfigReferences, LazyInstantiationBuildsOnlyWhatIsAskedFor) {
 }
 
 TEST(ConfigReferences, DisabledComponentIsNull) {
-  Config c = load("vars:\n  off: {_target_: test.Thing, a: 1, _disabled_: true}\n  on: {_target_: test.Thing, a: 1, _disabled_: false}\n");
+  Config c = load(
+      "vars:\n  off: {_target_: test.Thing, a: 1, _disabled_: true}\n  on: {_target_: test.Thing, a: 1, "
+      "_disabled_: false}\n");
   c.validate();
   EXPECT_TRUE(c.resolve("vars#off").isNull());
   EXPECT_TRUE(c.resolve("vars#on").holds<Thing>());
@@ -125,9 +127,10 @@ TEST(ConfigMerge, LaterFileReplacesTopLevelPlusKeyUpdatesIdPathSets) {
 }
 
 TEST(ConfigOverrides, NestedAndListPathsParsedAsYaml) {
-  Config c = Config::fromStrings({{"a.yaml", "vars: {a: {b: 1}, l: [1, {x: 2}], s: old}\n"}},
-                                 {{"vars#a#b", "16"}, {"vars#l#1#x", "[3, 4]"}, {"vars#s", "new"}, {"vars#a#c", "0.5"}},
-                                 fmcib::test::testRegistry());
+  Config c = Config::fromStrings(
+      {{"a.yaml", "vars: {a: {b: 1}, l: [1, {x: 2}], s: old}\n"}},
+      {{"vars#a#b", "16"}, {"vars#l#1#x", "[3, 4]"}, {"vars#s", "new"}, {"vars#a#c", "0.5"}},
+      fmcib::test::testRegistry());
   EXPECT_EQ(c.resolve("vars#a#b").asInt(), 16);
   EXPECT_EQ(c.resolve("vars#l#1#x").asList().size(), 2u);
   EXPECT_EQ(c.resolve("vars#s").asString(), "new");

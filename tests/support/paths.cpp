@@ -1,7 +1,7 @@
 #include "support/paths.hpp"
 
-#include <atomic>
 #include <unistd.h>
+#include <atomic>
 
 namespace fmcib::test {
 

@@ -5,7 +5,9 @@
 
 namespace fmcib::test {
 
-inline std::filesystem::path sourceDir() { return FMCIB_SOURCE_DIR; }
+inline std::filesystem::path sourceDir() {
+  return FMCIB_SOURCE_DIR;
+}
 /// tests/fixtures/<name> (committed copies of ../shared/fixtures; a missing one fails the test).
 inline std::string fixture(const std::string& name) {
   return (sourceDir() / "tests" / "fixtures" / name).string();

@@ -47,7 +47,8 @@ ArgSpec arg(std::string name, unsigned kinds, Value defaultValue, std::string do
 /// A required argument.
 ArgSpec required(std::string name, unsigned kinds, std::string doc);
 /// A map argument whose keys are themselves declared.
-ArgSpec section(std::string name, std::vector<ArgSpec> fields, std::string doc, unsigned kinds = kMap | kNull);
+ArgSpec section(std::string name, std::vector<ArgSpec> fields, std::string doc,
+                unsigned kinds = kMap | kNull);
 
 /// Resolves YAML paths to built values (implemented by Config).
 class Resolver {
