@@ -1,0 +1,199 @@
+#include "fmcib/models/load_model.hpp"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "fmcib/config/error.hpp"
+#include "fmcib/io/torch_file.hpp"
+#include "fmcib/models/state_dict.hpp"
+
+namespace fmcib::models {
+namespace {
+
+bool startsWith(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+std::vector<std::string> namesOf(const io::NamedTensors& tensors) {
+  std::vector<std::string> out;
+  for (const auto& t : tensors) out.push_back(t.first);
+  return out;
+}
+
+/// The file's top-level dict (InputError naming the file otherwise).
+c10::impl::GenericDict readTopLevel(const std::string& path) {
+  const c10::IValue root = io::readTorchFile(path);
+  if (!root.isGenericDict())
+    throw InputError(path + ": expected a dict at the top level of the weights file, got " + root.tagKind());
+  return root.toGenericDict();
+}
+
+std::string topLevelKeys(const c10::impl::GenericDict& dict) {
+  std::vector<std::string> keys;
+  for (const auto& e : dict) keys.push_back(e.key().isString() ? e.key().toStringRef() : e.key().tagKind());
+  return "[" + joinKeys(keys) + "]";
+}
+
+/// A Lightning state dict split the way Python fmcib's LoadModel does (plus the ExNegSimCLR trunk).
+struct SplitCheckpoint {
+  std::string trunkPrefix;
+  io::NamedTensors trunk, heads, other;  // other: keys with neither prefix
+};
+
+SplitCheckpoint splitCheckpoint(const io::NamedTensors& stateDictTensors) {
+  SplitCheckpoint s;
+  io::NamedTensors tensors = stateDictTensors;
+  for (auto& [name, t] : tensors)
+    if (startsWith(name, "module.")) name = name.substr(7);  // DistributedDataParallel wrapping
+  bool hasTrunk = false, hasBackbone = false;
+  for (const auto& [name, t] : tensors) {
+    hasTrunk = hasTrunk || startsWith(name, "model.trunk.");
+    hasBackbone = hasBackbone || startsWith(name, "model.backbone.");
+  }
+  s.trunkPrefix = !hasTrunk && hasBackbone ? "model.backbone." : "model.trunk.";
+  for (const auto& [name, t] : tensors) {
+    if (startsWith(name, "model.heads."))
+      s.heads.emplace_back(name.substr(12), t);
+    else if (startsWith(name, s.trunkPrefix))
+      s.trunk.emplace_back(name.substr(s.trunkPrefix.size()), t);
+    else
+      s.other.emplace_back(name, t);
+  }
+  return s;
+}
+
+void logReport(const std::string& path, const char* part, const LoadReport& r) {
+  if (r.missing.empty() && r.unexpected.empty()) {
+    spdlog::info("{}: {}: loaded all {} tensors", path, part, r.loaded.size());
+  } else {
+    spdlog::warn("{}: {}: loaded {} tensors; missing keys: {}; unexpected keys: {}", path, part,
+                 r.loaded.size(), joinKeys(r.missing), joinKeys(r.unexpected));
+  }
+}
+
+}  // namespace
+
+LoadModel::LoadModel(std::shared_ptr<Network> trunk, const std::vector<int64_t>& heads)
+    : trunk_(std::move(trunk)) {
+  if (!trunk_) throw ConfigError("LoadModel: a trunk network is required");
+  register_module("trunk", trunk_);
+  if (heads.size() < 2) return;  // Python: nn.Identity, which has no state
+  for (int64_t size : heads)
+    if (size < 1) throw ConfigError("LoadModel: head sizes must be positive, got " + std::to_string(size));
+  heads_ = torch::nn::ModuleList();
+  for (size_t i = 0; i + 1 < heads.size(); ++i) {
+    torch::nn::Sequential layer;
+    layer->push_back(torch::nn::Linear(torch::nn::LinearOptions(heads[i], heads[i + 1]).bias(true)));
+    if (i + 2 != heads.size()) layer->push_back(torch::nn::ReLU(torch::nn::ReLUOptions(true)));
+    heads_->push_back(layer);
+    layers_.push_back(layer);
+  }
+  register_module("heads", heads_);
+}
+
+torch::Tensor LoadModel::forward(const torch::Tensor& x) {
+  torch::Tensor out = trunk_->forward(x);
+  for (auto& layer : layers_) out = layer->forward(out);
+  return out;
+}
+
+void LoadModel::load(const std::string& path) {
+  const auto file = readTopLevel(path);
+  size_t trunkLoaded = 0;
+  size_t trunkOffered = 0;
+  std::vector<std::string> offeredNames;
+
+  auto loadTrunk = [&](const io::NamedTensors& tensors, const char* part) {
+    const LoadReport r = loadStateDict(*trunk_, tensors, path + " (" + part + ")");
+    logReport(path, part, r);
+    trunkLoaded += r.loaded.size();
+    trunkOffered += tensors.size();
+    for (const auto& n : namesOf(tensors)) offeredNames.push_back(n);
+  };
+  auto loadHeads = [&](const io::NamedTensors& tensors, const char* part) {
+    if (!heads_) {
+      if (!tensors.empty())
+        spdlog::warn("{}: {}: the model has no heads; ignoring {} head tensors", path, part, tensors.size());
+      return;
+    }
+    try {
+      logReport(path, part, loadStateDict(*heads_, tensors, path + " (" + part + ")"));
+    } catch (const InputError& e) {
+      // As Python fmcib: heads shaped for another task stay as initialized, loudly.
+      spdlog::error("{} — the heads keep their initial weights (expected if the heads differ)", e.what());
+    }
+  };
+
+  if (file.contains("trunk_state_dict"))
+    loadTrunk(io::flattenStateDict(file.at("trunk_state_dict")), "trunk_state_dict");
+  if (file.contains("head_state_dict"))
+    loadHeads(io::flattenStateDict(file.at("head_state_dict")), "head_state_dict");
+  if (file.contains("state_dict")) {
+    SplitCheckpoint s = splitCheckpoint(io::flattenStateDict(file.at("state_dict")));
+    io::NamedTensors trunkTensors = s.trunk;
+    trunkTensors.insert(trunkTensors.end(), s.other.begin(), s.other.end());
+    loadTrunk(trunkTensors, ("state_dict " + s.trunkPrefix + "*").c_str());
+    loadHeads(s.heads, "state_dict model.heads.*");
+  }
+
+  if (trunkLoaded == 0) {
+    std::string msg =
+        path + ": no trunk weights matched the model, refusing to continue with a random trunk. ";
+    if (trunkOffered == 0) {
+      msg += "The file has no trunk_state_dict or state_dict; top-level keys: " + topLevelKeys(file);
+    } else {
+      msg += "File keys: [" + joinKeys(offeredNames, 6) + "]; the trunk expects: [" +
+             joinKeys(namesOf(stateDict(*trunk_)), 6) + "]";
+    }
+    throw InputError(msg);
+  }
+}
+
+ExportSummary exportPublishedWeights(const std::string& checkpoint, const std::string& out) {
+  const auto file = readTopLevel(checkpoint);
+  if (!file.contains("state_dict"))
+    throw InputError(checkpoint +
+                     ": not a training checkpoint (no 'state_dict'); top-level keys: " + topLevelKeys(file));
+  const SplitCheckpoint s = splitCheckpoint(io::flattenStateDict(file.at("state_dict")));
+  if (s.trunk.empty())
+    throw InputError(checkpoint +
+                     ": the state_dict has no 'model.trunk.*' or 'model.backbone.*' keys; found [" +
+                     joinKeys(namesOf(s.other), 6) + "]");
+  auto published = io::makeStringDict();
+  published.insert("trunk_state_dict", io::toStateDict(s.trunk));
+  if (!s.heads.empty()) published.insert("head_state_dict", io::toStateDict(s.heads));
+  io::writeTorchFile(out, published);
+  return {s.trunkPrefix, s.trunk.size(), s.heads.size()};
+}
+
+void registerLoadModelTarget(config::Registry& r) {
+  using namespace config;
+  for (const char* name : {"fmcib.models.LoadModel", "fmcib.models.load_model.LoadModel"}) {
+    if (r.find(name)) continue;
+    TargetSpec spec;
+    spec.name = name;
+    spec.doc =
+        "A trunk followed by MLP heads (Linear+ReLU, none after the last), optionally loading "
+        "published FMCIB weights or a Lightning/lighter checkpoint";
+    spec.args = {
+        required("trunk", kObject, "the trunk network (e.g. monai.networks.nets.resnet50)"),
+        arg("weights_path", kString | kNull, Value(),
+            "torch.save file with trunk_state_dict / head_state_dict / state_dict"),
+        arg("heads", kList, Value(List{}), "head layer sizes [in, hidden..., out]; [] = trunk features only"),
+    };
+    spec.build = [](const Args& a) {
+      auto trunk = a.getObject<Network>("trunk");
+      if (!trunk) a.fail("trunk", "a trunk network is required");
+      const std::vector<int64_t> heads = a.getInts("heads");
+      for (int64_t h : heads)
+        if (h < 1) a.fail("heads", "layer sizes must be positive, got " + std::to_string(h));
+      auto model = std::make_shared<LoadModel>(trunk, heads);
+      const Value weights = a.get("weights_path");
+      if (!weights.isNull()) model->load(weights.asString());
+      return Value::object<Network>(model, a.target());
+    };
+    r.add(std::move(spec));
+  }
+}
+
+}  // namespace fmcib::models
