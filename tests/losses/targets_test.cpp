@@ -1,0 +1,102 @@
+#include "fmcib/losses/targets.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "fmcib/config/config.hpp"
+#include "fmcib/losses/contrastive.hpp"
+#include "fmcib/losses/supervised.hpp"
+#include "losses/fixture_dict.hpp"
+
+namespace fmcib::losses {
+namespace {
+
+config::Registry& registry() {
+  static config::Registry r;
+  static const bool once = [] {
+    registerTargets(r);
+    registerTargets(r);
+    return true;
+  }();
+  (void)once;
+  return r;
+}
+
+std::shared_ptr<Criterion> build(const std::string& yaml) {
+  return config::Config::fromString(yaml, "losses.yaml", registry())
+      .resolve("vars#criterion")
+      .as<Criterion>();
+}
+
+TEST(LossTargets, FmcibPretrainCriterionMatchesTheFixture) {
+  auto c = build(R"Y(
+vars:
+  batch_size: 6
+  devices: 1
+  criterion:
+    _target_: fmcib.ssl.losses.NegativeMiningInfoNCECriterion
+    embedding_dim: 16
+    batch_size: "@vars#batch_size"
+    temperature: 0.1
+    gather_distributed: True
+    world_size: "@vars#devices"
+)Y");
+  EXPECT_TRUE(c->takesViews());
+  EXPECT_EQ(c->name(), "fmcib.ssl.losses.NegativeMiningInfoNCECriterion");
+  test::FixtureDict f("losses.pt");
+  Embeddings e{{"positive", {f["infonce.pos0"], f["infonce.pos1"]}},
+               {"negative", {f["infonce.neg0"], f["infonce.neg1"]}}};
+  EXPECT_TRUE(torch::allclose(c->forwardViews(e), f["infonce.loss"], 1e-4, 1e-5));
+}
+
+TEST(LossTargets, NTXentFromYaml) {
+  auto c = build("vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NTXentNegativeMinedLoss\n");
+  test::FixtureDict f("losses.pt");
+  Embeddings e{{"positive", {f["ntxent_mined.pos0"], f["ntxent_mined.pos1"]}},
+               {"negative", {f["ntxent_mined.neg0"], f["ntxent_mined.neg1"]}}};
+  EXPECT_TRUE(torch::allclose(c->forwardViews(e), f["ntxent_mined.loss"], 1e-4, 1e-5));
+}
+
+TEST(LossTargets, SupervisedLossesWithWeights) {
+  auto ce = build(R"Y(
+vars:
+  criterion:
+    _target_: torch.nn.CrossEntropyLoss
+    weight: [1, 2, 3]
+    label_smoothing: 0.1
+)Y");
+  EXPECT_FALSE(ce->takesViews());
+  torch::Tensor x = torch::randn({4, 3});
+  torch::Tensor y = torch::tensor({0, 1, 2, 2});
+  CrossEntropyLoss direct(torch::tensor({1.0, 2.0, 3.0}), -100, Reduction::Mean, 0.1);
+  EXPECT_TRUE(torch::allclose(ce->forward(x, y), direct.forward(x, y)));
+
+  auto bce = build(R"Y(
+vars:
+  criterion:
+    _target_: torch.nn.BCEWithLogitsLoss
+    pos_weight: [2.5]
+    reduction: sum
+)Y");
+  torch::Tensor z = torch::randn({5, 1});
+  torch::Tensor t = torch::tensor({1, 0, 1, 1, 0}).reshape({5, 1});
+  BCEWithLogitsLoss bdirect({}, Reduction::Sum, torch::tensor({2.5}));
+  EXPECT_TRUE(torch::allclose(bce->forward(z, t), bdirect.forward(z, t)));
+}
+
+TEST(LossTargets, BadArgumentsAreConfigErrors) {
+  EXPECT_THROW(build("vars:\n  criterion:\n    _target_: torch.nn.CrossEntropyLoss\n    reduction: avg\n"),
+               ConfigError);
+  EXPECT_THROW(build("vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NTXentNegativeMinedLoss\n    "
+                     "temperature: 0\n"),
+               ConfigError);
+  EXPECT_THROW(build("vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NegativeMiningInfoNCECriterion\n"
+                     "    embedding_dim: 16\n    batch_size: 0\n    world_size: 1\n"),
+               ConfigError);
+  EXPECT_THROW(build("vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NegativeMiningInfoNCECriterion\n"
+                     "    embedding_dim: 16\n    batch_size: 4\n"),
+               ConfigError);  // world_size is required
+}
+
+}  // namespace
+}  // namespace fmcib::losses
