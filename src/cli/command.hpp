@@ -20,5 +20,13 @@ void installCommands(CLI::App& app, GlobalOptions& global);
 
 /// fit / validate / test / predict (and --print_config).
 void installRunCommands(CLI::App& app, GlobalOptions& global);
+/// targets [NAME].
+void installTargetsCommand(CLI::App& app);
+/// export-weights --checkpoint X --out Y.
+void installExportWeightsCommand(CLI::App& app);
+/// make-demo-data --out DIR [--scans N] [--lesions-per-scan K] [--seed S] [--size X,Y,Z].
+void installMakeDemoDataCommand(CLI::App& app);
+/// export-patches --config_file X [--dataset train] [--rows 0:20] [--transformed] --out DIR.
+void installExportPatchesCommand(CLI::App& app, GlobalOptions& global);
 
 }  // namespace fmcib::cli

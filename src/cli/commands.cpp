@@ -4,6 +4,10 @@ namespace fmcib::cli {
 
 void installCommands(CLI::App& app, GlobalOptions& global) {
   installRunCommands(app, global);
+  installTargetsCommand(app);
+  installExportWeightsCommand(app);
+  installMakeDemoDataCommand(app);
+  installExportPatchesCommand(app, global);
 }
 
 }  // namespace fmcib::cli

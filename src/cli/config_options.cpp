@@ -1,0 +1,54 @@
+#include "config_options.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace fmcib::cli {
+
+void addConfigOptions(CLI::App& sub, ConfigOptions& opts, GlobalOptions& global) {
+  sub.add_option("--config_file,--config", opts.configFiles,
+                 "YAML config file(s), comma-separated; later files merge over earlier ones")
+      ->delimiter(',')
+      ->required();
+  sub.add_flag("--print_config", opts.printConfig, "print the resolved config as YAML and exit");
+  sub.add_option("--ckpt_path", opts.ckptPath,
+                 "checkpoint to resume from / evaluate (same as args#<cmd>#ckpt_path)");
+  sub.add_option("--seed", opts.seed, "global seed (PL_GLOBAL_SEED wins when set)");
+  sub.add_flag("-v,--verbose", global.verbosity, "debug logging (repeatable)");
+  sub.allow_extras();
+  sub.footer("Any config value can be overridden: --system#batch_size=16 or --trainer#max_epochs 5");
+}
+
+std::vector<config::Override> parseOverrides(const std::vector<std::string>& extras) {
+  std::vector<config::Override> out;
+  for (size_t i = 0; i < extras.size(); ++i) {
+    const std::string& a = extras[i];
+    if (a.rfind("--", 0) != 0 || a.size() < 3)
+      throw ConfigError("unexpected argument '" + a + "' (overrides are written --a#b#c=value)");
+    std::string body = a.substr(2);
+    size_t eq = body.find('=');
+    std::string path = body.substr(0, eq);
+    if (path.find('#') == std::string::npos)
+      throw ConfigError("unknown option '--" + path +
+                        "' (config overrides name a path with '#', e.g. --system#batch_size=16)");
+    std::string value;
+    if (eq != std::string::npos) {
+      value = body.substr(eq + 1);
+    } else {
+      if (i + 1 >= extras.size() || extras[i + 1].rfind("--", 0) == 0)
+        throw ConfigError("override '--" + path + "' has no value (write --" + path + "=value)");
+      value = extras[++i];
+    }
+    out.push_back({path, value});
+  }
+  return out;
+}
+
+config::Config loadConfig(const ConfigOptions& opts) {
+  return config::Config::load(opts.configFiles, opts.overrides);
+}
+
+void applyVerbosity(const GlobalOptions& global) {
+  spdlog::set_level(global.verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
+}
+
+}  // namespace fmcib::cli
