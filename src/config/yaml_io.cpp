@@ -5,6 +5,7 @@
 #include <fstream>
 #include <limits>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "config_impl.hpp"
@@ -18,8 +19,11 @@ Value typedScalar(const std::string& s) {
   static const std::regex intRe("[-+]?[0-9]+");
   static const std::regex floatRe("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return Value();
-  if (s == "true" || s == "True" || s == "TRUE") return Value(true);
-  if (s == "false" || s == "False" || s == "FALSE") return Value(false);
+  // Booleans as PyYAML (YAML 1.1) reads them, since lighter configs are written for it.
+  static const std::set<std::string> yes = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static const std::set<std::string> no = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  if (yes.count(s)) return Value(true);
+  if (no.count(s)) return Value(false);
   if (std::regex_match(s, intRe)) {
     try {
       return Value(static_cast<int64_t>(std::stoll(s)));

@@ -1,0 +1,173 @@
+#include "fmcib/data/data_loader.hpp"
+
+#include "fmcib/config/error.hpp"
+
+namespace fmcib::data {
+
+namespace {
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+uint64_t itemSeed(uint64_t seed, int64_t epoch, int64_t index) {
+  return splitmix64(splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(epoch)) ^
+                    static_cast<uint64_t>(index));
+}
+
+DataLoader::DataLoader(DatasetPtr dataset, DataLoaderOptions options, SamplerPtr sampler)
+    : dataset_(std::move(dataset)), options_(options), sampler_(std::move(sampler)) {
+  if (!dataset_) throw RuntimeError("DataLoader needs a dataset");
+  if (options_.batchSize < 1)
+    throw ConfigError("batch_size must be ≥ 1, got " + std::to_string(options_.batchSize));
+  if (options_.numWorkers < 0)
+    throw ConfigError("num_workers must be ≥ 0, got " + std::to_string(options_.numWorkers));
+  if (options_.prefetchFactor < 1)
+    throw ConfigError("prefetch_factor must be ≥ 1, got " + std::to_string(options_.prefetchFactor));
+  if (!sampler_) {
+    if (options_.shuffle)
+      sampler_ = std::make_shared<RandomSampler>(dataset_->size(), options_.seed);
+    else
+      sampler_ = std::make_shared<SequentialSampler>(dataset_->size());
+  }
+}
+
+int64_t DataLoader::size() const {
+  const int64_t n = sampler_->size(), b = options_.batchSize;
+  return options_.dropLast ? n / b : (n + b - 1) / b;
+}
+
+std::vector<std::vector<int64_t>> DataLoader::batchIndices(int64_t epoch) const {
+  const std::vector<int64_t> order = sampler_->indices(epoch);
+  std::vector<std::vector<int64_t>> batches;
+  const size_t b = static_cast<size_t>(options_.batchSize);
+  for (size_t start = 0; start < order.size(); start += b) {
+    const size_t end = std::min(order.size(), start + b);
+    if (end - start < b && options_.dropLast) break;
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
+                         order.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return batches;
+}
+
+Batch DataLoader::loadBatch(const std::vector<int64_t>& indices, int64_t epoch) const {
+  std::vector<Item> items;
+  items.reserve(indices.size());
+  for (int64_t index : indices) {
+    Generator gen(itemSeed(options_.seed, epoch, index));
+    items.push_back(dataset_->get(index, gen));
+  }
+  return collate(items);
+}
+
+std::unique_ptr<DataLoader::Epoch> DataLoader::epoch(int64_t epoch, int64_t skipBatches) const {
+  return std::make_unique<Epoch>(*this, epoch, skipBatches);
+}
+
+DataLoader::Epoch::Epoch(const DataLoader& loader, int64_t epoch, int64_t skipBatches)
+    : loader_(loader), epoch_(epoch), batches_(loader.batchIndices(epoch)) {
+  if (skipBatches > 0)
+    batches_.erase(batches_.begin(),
+                   batches_.begin() +
+                       std::min<std::ptrdiff_t>(skipBatches, static_cast<std::ptrdiff_t>(batches_.size())));
+  const int64_t workers = loader.options_.numWorkers;
+  if (workers == 0 || batches_.empty()) return;
+  capacity_ = static_cast<size_t>(workers * loader.options_.prefetchFactor);
+  results_.resize(batches_.size());
+  errors_.resize(batches_.size());
+  for (int64_t w = 0; w < std::min<int64_t>(workers, static_cast<int64_t>(batches_.size())); ++w)
+    workers_.emplace_back([this] { work(); });
+}
+
+DataLoader::Epoch::~Epoch() {
+  stop();
+}
+
+void DataLoader::Epoch::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  space_.notify_all();
+  for (auto& t : workers_)
+    if (t.joinable()) t.join();
+  workers_.clear();
+}
+
+void DataLoader::Epoch::work() {
+  for (;;) {
+    size_t b;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      // Claims are handed out in batch order, so every batch before a claimed one is claimed too.
+      space_.wait(lock, [&] {
+        return stopping_ || nextClaim_ >= batches_.size() || nextClaim_ < cursor_ + capacity_;
+      });
+      if (stopping_ || nextClaim_ >= batches_.size()) return;
+      b = nextClaim_++;
+    }
+    std::optional<Batch> batch;
+    std::exception_ptr error;
+    try {
+      batch = loader_.loadBatch(batches_[b], epoch_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error) {
+        errors_[b] = error;
+        stopping_ = true;  // claim nothing more; batches before b are already claimed
+      } else {
+        results_[b] = std::move(batch);
+      }
+    }
+    ready_.notify_all();
+    if (error) {
+      space_.notify_all();
+      return;
+    }
+  }
+}
+
+std::optional<Batch> DataLoader::Epoch::next() {
+  if (cursor_ >= batches_.size()) return std::nullopt;
+  if (workers_.empty() && loader_.options_.numWorkers == 0) {
+    const size_t b = cursor_++;
+    try {
+      return loader_.loadBatch(batches_[b], epoch_);
+    } catch (...) {
+      cursor_ = batches_.size();  // an error ends the epoch, as with workers
+      throw;
+    }
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  ready_.wait(lock, [&] {
+    return results_[cursor_].has_value() || errors_[cursor_] || (stopping_ && cursor_ >= nextClaim_);
+  });
+  if (errors_[cursor_] || !results_[cursor_]) {
+    std::exception_ptr error = errors_[cursor_];
+    if (!error)  // stopped before this batch was claimed: report the first error there is
+      for (const auto& e : errors_)
+        if (e) {
+          error = e;
+          break;
+        }
+    lock.unlock();
+    stop();
+    cursor_ = batches_.size();
+    if (error) std::rethrow_exception(error);
+    throw RuntimeError("data loading stopped");
+  }
+  Batch batch = std::move(*results_[cursor_]);
+  results_[cursor_].reset();
+  ++cursor_;
+  lock.unlock();
+  space_.notify_all();
+  return batch;
+}
+
+}  // namespace fmcib::data
