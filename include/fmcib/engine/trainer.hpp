@@ -1,0 +1,177 @@
+#pragma once
+/// `pytorch_lightning.Trainer`: the fit / validate / test / predict loops over a System, with
+/// Lightning's semantics for the keys fmcib's configs use (DESIGN §8). Stored in configs as
+/// `config::Value::object<engine::Trainer>`.
+///
+/// Decisions (where Lightning's behaviour is not a single obvious rule):
+/// - A checkpoint written at the end of epoch e records Lightning's `epoch: e` and the loop position
+///   "epoch e+1, batch 0" (`loops#fmcib`); one written mid-epoch (every_n_train_steps, SIGINT/SIGTERM)
+///   records "epoch e, batch k". Resuming replays the data order from there (the loader's order is
+///   a function of seed, epoch and index), restores model, optimizer, scheduler, callbacks, loss
+///   scaler and the torch RNG, so N epochs equal N/2 + resume + N/2 exactly.
+/// - The epoch-interval scheduler steps after the epoch's validation and before the end-of-epoch
+///   checkpoint, so a checkpoint holds the scheduler as the next epoch will see it.
+/// - Metrics are logged per epoch (`<mode>/metrics/<Name>/epoch`, computed over the whole epoch as
+///   torchmetrics' compute() does); per-batch metric values are not logged.
+/// - No sanity-check validation before training.
+/// - SIGINT/SIGTERM: the current optimizer step completes, `last.ckpt` is written (into the first
+///   ModelCheckpoint's folder, else `<default_root_dir>/checkpoints`), and the run returns 130/143.
+/// - A non-finite training loss throws RuntimeError naming the step; nothing is written after it.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fmcib/config/value.hpp"
+#include "fmcib/engine/accelerator.hpp"
+#include "fmcib/engine/callback.hpp"
+#include "fmcib/engine/logger.hpp"
+#include "fmcib/engine/system.hpp"
+
+namespace fmcib::data {
+class DataLoader;
+}
+
+namespace fmcib::engine {
+
+class ProgressSink;
+
+/// limit_{train,val,test,predict}_batches: an int is a count, a float a fraction of the loader.
+struct BatchLimit {
+  bool isFraction = true;
+  double fraction = 1.0;
+  int64_t count = 0;
+  /// Batches to run out of `available` (Lightning: int(fraction * available), or min(count, available)).
+  int64_t apply(int64_t available) const;
+};
+
+struct TrainerOptions {
+  /// Lightning's defaults: max_epochs 1000 when neither max_epochs nor max_steps is set; -1 = no limit.
+  int64_t maxEpochs = 1000;
+  int64_t maxSteps = -1;
+  int64_t checkValEveryNEpoch = 1;
+  int64_t logEveryNSteps = 50;
+  std::string accelerator = "auto";
+  config::Value devices = "auto";
+  config::Value precision = "32-true";
+  std::string strategy = "auto";
+  int64_t numNodes = 1;
+  bool syncBatchnorm = false;
+  std::optional<bool> benchmark;
+  int64_t accumulateGradBatches = 1;
+  std::optional<double> gradientClipVal;
+  std::string gradientClipAlgorithm = "norm";  ///< "norm" (total 2-norm) | "value"
+  bool deterministic = false;
+  BatchLimit limitTrain, limitVal, limitTest, limitPredict;
+  /// 0: off; n: n batches of every loop, one epoch, no checkpoints, loggers or early stopping.
+  int64_t fastDevRun = 0;
+  std::string defaultRootDir = ".";
+  bool enableProgressBar = true;
+  bool enableCheckpointing = true;
+};
+
+/// Everything a checkpoint records about where the loops are.
+struct TrainerState {
+  std::string stage;           ///< "fit", "validate", "test", "predict"
+  int64_t epoch = 0;           ///< current epoch, 0-based
+  int64_t batchesDone = 0;     ///< batches of `epoch` consumed so far
+  bool epochFinished = false;  ///< true between the end of `epoch` and the start of the next
+  int64_t globalStep = 0;      ///< optimizer steps taken
+  uint64_t seed = 0;
+  bool shouldStop = false;
+  /// Running sums of the current epoch's training loss (kept across a mid-epoch resume).
+  double epochLossSum = 0;
+  int64_t epochLossCount = 0;
+};
+
+/// What the command line hands to a run.
+struct RunContext {
+  uint64_t seed = 0;
+  /// Resume (fit) or weights to evaluate (validate/test/predict); empty = none.
+  std::string ckptPath;
+  /// The resolved config (stored in checkpoints, logged as hyper-parameters).
+  std::string configYaml;
+};
+
+class Trainer {
+ public:
+  Trainer(TrainerOptions options, std::vector<CallbackPtr> callbacks, std::vector<LoggerPtr> loggers);
+  ~Trainer();
+
+  /// Each returns the exit status: 0, or 130 / 143 when SIGINT / SIGTERM stopped the run.
+  int fit(System& system, const RunContext& ctx);
+  int validate(System& system, const RunContext& ctx);
+  int test(System& system, const RunContext& ctx);
+  int predict(System& system, const RunContext& ctx);
+
+  // ---- for callbacks ----
+  const TrainerOptions& options() const { return options_; }
+  const TrainerState& state() const { return state_; }
+  const DeviceChoice& device() const { return device_; }
+  System& system();
+  const std::vector<CallbackPtr>& callbacks() const { return callbacks_; }
+  const std::vector<LoggerPtr>& loggers() const { return loggers_; }
+  /// Lightning's callback_metrics: the latest value of every logged key.
+  const std::map<std::string, double>& callbackMetrics() const { return callbackMetrics_; }
+  bool isGlobalZero() const;
+  bool fastDevRun() const { return options_.fastDevRun > 0; }
+  /// Lightning's should_stop (EarlyStopping): the fit loop ends after the current epoch.
+  void requestStop(const std::string& reason);
+  /// Sends scalars to every logger (rank 0; none under fast_dev_run), adding "epoch".
+  void logMetrics(std::map<std::string, double> metrics, int64_t step);
+  /// True when the optimizer step in progress (index state().globalStep, before it increments) is
+  /// one whose values are logged (log_every_n_steps).
+  bool shouldLogStep() const;
+  /// The first logger's log_dir, else default_root_dir (Lightning's trainer.log_dir).
+  std::string logDir();
+  /// Writes a checkpoint of the current state to `path` (rank 0; atomic).
+  void saveCheckpoint(const std::string& path);
+  /// Where last.ckpt goes when a signal stops the run.
+  std::string interruptCheckpointDir();
+
+ private:
+  struct Loaders;
+  void setup(System& system, const std::string& stage, const RunContext& ctx);
+  void teardown();
+  std::shared_ptr<data::DataLoader> makeLoader(const std::string& mode, bool train) const;
+  int runFit();
+  /// One training epoch; returns a signal's exit status or 0.
+  int trainEpoch(data::DataLoader& loader, data::DataLoader* val);
+  void optimizerStep();
+  void stepScheduler(SchedulerConfig::Interval at);
+  /// The validation / test loop; logs `<mode>/...` epoch values; returns a signal's status or 0.
+  int evaluate(const std::string& mode, data::DataLoader& loader, int64_t limit);
+  int runPredict(data::DataLoader& loader);
+  bool valDue() const;
+
+  struct StepOutput {
+    at::Tensor loss;  ///< undefined when not computed (test, predict)
+    at::Tensor pred;  ///< after all post-processing (supervised steps only)
+  };
+  StepOutput step(const data::Batch& batch, const std::string& mode);
+  void updateMetrics(const std::string& mode, const at::Tensor& pred, const at::Tensor& target);
+  void resetMetrics(const std::string& mode);
+  std::map<std::string, double> computeMetrics(const std::string& mode);
+
+  void loadCheckpoint(const std::string& path, bool full);
+  int interrupted();
+
+  TrainerOptions options_;
+  std::vector<CallbackPtr> callbacks_;
+  std::vector<LoggerPtr> loggers_;
+  DeviceChoice device_;
+  TrainerState state_;
+  RunContext ctx_;
+  System* system_ = nullptr;
+  std::map<std::string, double> callbackMetrics_;
+  std::unique_ptr<GradScaler> scaler_;
+  std::unique_ptr<ProgressSink> progress_;
+  bool resumed_ = false;
+};
+
+using TrainerPtr = std::shared_ptr<Trainer>;
+
+}  // namespace fmcib::engine

@@ -1,0 +1,99 @@
+#include "fmcib/engine/run.hpp"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+
+#include "fmcib/engine/trainer.hpp"
+
+namespace fmcib::engine {
+
+uint64_t resolveSeed(const config::Config& cfg, int64_t cliSeed) {
+  if (const char* env = std::getenv("PL_GLOBAL_SEED"); env && *env) {
+    try {
+      size_t pos = 0;
+      const long long v = std::stoll(env, &pos);
+      if (pos == std::string(env).size() && v >= 0) return static_cast<uint64_t>(v);
+    } catch (const std::exception&) {
+    }
+    throw ConfigError(std::string("PL_GLOBAL_SEED='") + env + "' is not a non-negative integer");
+  }
+  if (cliSeed >= 0) return static_cast<uint64_t>(cliSeed);
+  if (cfg.contains("vars#seed")) {
+    config::Value v = cfg.resolve("vars#seed");
+    if (!v.isNull()) {
+      if (!v.isInt() || v.asInt() < 0)
+        throw ConfigError(cfg.locate("vars#seed") + ": vars#seed must be a non-negative int");
+      return static_cast<uint64_t>(v.asInt());
+    }
+  }
+  std::random_device rd;
+  const uint64_t seed = rd() & 0xFFFFFFFFu;
+  spdlog::info("no seed given (PL_GLOBAL_SEED, --seed, vars#seed): using {}", seed);
+  return seed;
+}
+
+void seedEverything(uint64_t seed) {
+  setenv("PL_GLOBAL_SEED", std::to_string(seed).c_str(), 1);
+  torch::manual_seed(seed);
+  if (torch::cuda::is_available()) torch::cuda::manual_seed_all(seed);
+  spdlog::info("seed set to {}", seed);
+}
+
+namespace {
+
+std::string commandCkptPath(const std::string& command, const config::Config& cfg) {
+  config::Value args = cfg.commandArgs(command);
+  std::vector<std::string> allowed{"ckpt_path"};
+  if (command == "validate" || command == "test") allowed.push_back("verbose");
+  if (command == "predict") allowed.push_back("return_predictions");
+  std::string ckpt;
+  for (const auto& [k, v] : args.asMap()) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      std::string names;
+      for (const auto& a : allowed) names += (names.empty() ? "" : ", ") + a;
+      throw ConfigError(cfg.locate("args#" + command + "#" + k) + ": args#" + command + "#" + k +
+                        ": unknown argument of '" + command + "' (accepted: " + names + ")");
+    }
+    if (k == "ckpt_path" && !v.isNull()) {
+      if (!v.isString())
+        throw ConfigError("args#" + command + "#ckpt_path: expected a path, got " + v.kindName());
+      ckpt = v.asString();
+    }
+  }
+  return ckpt;
+}
+
+template <class T>
+std::shared_ptr<T> resolveObject(const config::Config& cfg, const std::string& key, const char* expected) {
+  if (!cfg.contains(key)) throw ConfigError("the config has no '" + key + "' (expected " + expected + ")");
+  config::Value v = cfg.resolve(key);
+  if (!v.holds<T>())
+    throw ConfigError(cfg.locate(key) + ": '" + key + "' must be a " + expected + " component, got " +
+                      v.kindName());
+  return v.as<T>();
+}
+
+}  // namespace
+
+int runEngine(const std::string& command, const config::Config& cfg, const RunOptions& options) {
+  if (command != "fit" && command != "validate" && command != "test" && command != "predict")
+    throw ConfigError("unknown command '" + command + "' (fit, validate, test, predict)");
+  RunContext ctx;
+  ctx.ckptPath = options.ckptPath.empty() ? commandCkptPath(command, cfg) : options.ckptPath;
+  ctx.seed = resolveSeed(cfg, options.seed);
+  // Seeded before anything is built: model initialization draws from torch's generator.
+  seedEverything(ctx.seed);
+  ctx.configYaml = cfg.printResolved();
+  auto trainer = resolveObject<Trainer>(cfg, "trainer", "pytorch_lightning.Trainer");
+  auto system = resolveObject<System>(cfg, "system", "lighter.LighterSystem");
+  if (command == "fit") return trainer->fit(*system, ctx);
+  if (command == "validate") return trainer->validate(*system, ctx);
+  if (command == "test") return trainer->test(*system, ctx);
+  return trainer->predict(*system, ctx);
+}
+
+}  // namespace fmcib::engine
