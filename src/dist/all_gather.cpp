@@ -47,7 +47,31 @@ class AllGatherFunction : public torch::autograd::Function<AllGatherFunction> {
   }
 };
 
+// Sum over ranks whose gradient is the sum of every rank's gradient: each rank's loss depends on
+// the global sum, so d(Σ_r loss_r)/d(local input) = Σ_r d(loss_r)/d(sum).
+class AllReduceFunction : public torch::autograd::Function<AllReduceFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, CommunicatorPtr comm) {
+    std::vector<torch::Tensor> out{x.clone()};
+    comm->allReduceSum(out);
+    ctx->saved_data["comm"] = c10::IValue::make_capsule(c10::make_intrusive<CommCapsule>(comm));
+    return out[0];
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto capsule = c10::static_intrusive_pointer_cast<CommCapsule>(ctx->saved_data["comm"].toCapsule());
+    std::vector<torch::Tensor> summed{grads[0].contiguous().clone()};
+    capsule->comm->allReduceSum(summed);
+    return {summed[0], torch::Tensor()};
+  }
+};
+
 }  // namespace
+
+at::Tensor allReduceSumWithGrad(const at::Tensor& x, const CommunicatorPtr& comm) {
+  if (!comm) throw RuntimeError("allReduceSumWithGrad: no communicator");
+  return AllReduceFunction::apply(x, comm);
+}
 
 std::vector<at::Tensor> allGatherWithGrad(const at::Tensor& x, const CommunicatorPtr& comm) {
   if (!comm) throw RuntimeError("allGatherWithGrad: no communicator");

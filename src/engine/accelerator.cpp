@@ -78,12 +78,14 @@ std::string canonicalPrecision(const config::Value& p, const std::string& where)
   else if (p.isString())
     s = lower(p.asString());
   else
-    throw ConfigError(where + "#precision: expected 32, 16, 'bf16' or '<n>-mixed', got " + p.repr());
+    throw ConfigError(where + "#precision: expected 32, 64, 16, 'bf16' or '<n>-mixed', got " + p.repr());
   if (s == "32" || s == "32-true") return "32-true";
+  if (s == "64" || s == "64-true" || s == "double") return "64-true";
   if (s == "16" || s == "16-mixed") return "16-mixed";
   if (s == "bf16" || s == "bf16-mixed") return "bf16-mixed";
-  throw ConfigError(where + "#precision: '" + s +
-                    "' is not supported (accepted: 32, '32-true', 16, '16-mixed', 'bf16', 'bf16-mixed')");
+  throw ConfigError(
+      where + "#precision: '" + s +
+      "' is not supported (accepted: 32, '32-true', 64, '64-true', 16, '16-mixed', 'bf16', 'bf16-mixed')");
 }
 
 }  // namespace
@@ -130,7 +132,7 @@ DeviceChoice resolveDevice(const std::string& acceleratorIn, const config::Value
   }
   out.requestedDevices = count;
   out.precision = canonicalPrecision(precision, where);
-  if (out.precision != "32-true") {
+  if (out.precision != "32-true" && out.precision != "64-true") {
     if (!useCuda)
       throw ConfigError(where + "#precision: '" + out.precision +
                         "' needs a CUDA GPU, and this run computes on the CPU; use precision: 32");

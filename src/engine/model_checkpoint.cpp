@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <regex>
+#include <set>
 
 #include "fmcib/engine/callbacks.hpp"
 #include "fmcib/engine/trainer.hpp"
@@ -117,6 +118,20 @@ std::string ModelCheckpoint::formatName(const std::map<std::string, double>& val
   return out + ".ckpt";
 }
 
+namespace {
+// Lightning's version counter: a file of that name this run did not write (a previous run into the
+// same folder) is kept, and the new checkpoint becomes name-v1.ckpt, -v2, ...
+std::string unusedName(const std::string& path, const std::set<std::string>& ours) {
+  std::error_code ec;
+  if (ours.count(path) || !fs::exists(path, ec)) return path;
+  const std::string stem = path.substr(0, path.size() - std::string(".ckpt").size());
+  for (int v = 1;; ++v) {
+    const std::string candidate = stem + "-v" + std::to_string(v) + ".ckpt";
+    if (ours.count(candidate) || !fs::exists(candidate, ec)) return candidate;
+  }
+}
+}  // namespace
+
 bool ModelCheckpoint::better(double a, double b) const {
   return options_.mode == "min" ? a < b : a > b;
 }
@@ -128,7 +143,9 @@ void ModelCheckpoint::save(Trainer& trainer) {
   const fs::path dir = checkpointDir(trainer);
   bool saved = false;
   if (options_.saveTopK != 0) {
-    const std::string path = (dir / formatName(values, options_.filename)).string();
+    std::set<std::string> ours{bestModelPath_};
+    for (const auto& [p, score] : bestK_) ours.insert(p);
+    const std::string path = unusedName((dir / formatName(values, options_.filename)).string(), ours);
     if (!options_.monitor) {
       const std::string previous = bestModelPath_;
       trainer.saveCheckpoint(path);
@@ -187,7 +204,9 @@ void ModelCheckpoint::save(Trainer& trainer) {
     }
   }
   if (options_.saveLast) {
-    const std::string last = (dir / "last.ckpt").string();
+    // A resumed run continues its own last.ckpt; a fresh run keeps another run's as it is.
+    std::string last = (dir / "last.ckpt").string();
+    if (!restored_) last = unusedName(last, {lastModelPath_});
     trainer.saveCheckpoint(last);
     lastModelPath_ = last;
     saved = true;
@@ -234,6 +253,7 @@ void ModelCheckpoint::loadState(const c10::impl::GenericDict& d) {
   if (str("dirpath") != dirpath_ && !dirpath_.empty()) return;
   bestModelPath_ = str("best_model_path");
   lastModelPath_ = str("last_model_path");
+  restored_ = true;
   auto score = d.find(c10::IValue(std::string("best_model_score")));
   if (score != d.end() && score->value().isDouble()) bestModelScore_ = score->value().toDouble();
   auto k = d.find(c10::IValue(std::string("best_k_models")));

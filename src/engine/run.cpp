@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <random>
 
+#include "fmcib/dist/communicator.hpp"
+#include "fmcib/dist/launcher.hpp"
+#include "fmcib/dist/world.hpp"
+#include "fmcib/engine/strategy.hpp"
 #include "fmcib/engine/trainer.hpp"
 
 namespace fmcib::engine {
@@ -85,12 +89,32 @@ int runEngine(const std::string& command, const config::Config& cfg, const RunOp
   RunContext ctx;
   ctx.ckptPath = options.ckptPath.empty() ? commandCkptPath(command, cfg) : options.ckptPath;
   ctx.seed = resolveSeed(cfg, options.seed);
+  const WorldPlan plan = planWorld(cfg);
+  const std::optional<dist::WorldEnv> env = dist::worldFromEnvironment();
+  if (!env && plan.worldSize() > 1) {
+    if (plan.numNodes > 1)
+      throw ConfigError(cfg.locate("trainer#num_nodes") + ": trainer#num_nodes is " +
+                        std::to_string(plan.numNodes) +
+                        ": start one fmcib per node with torchrun (--nnodes, --node_rank, --master_addr) or "
+                        "srun, which set RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT (see README, Distributed)");
+    // The children inherit the seed, so a run without one still trains one model on one data order.
+    setenv("PL_GLOBAL_SEED", std::to_string(ctx.seed).c_str(), 1);
+    dist::LaunchOptions launch;
+    launch.nprocs = plan.devicesPerNode;
+    return dist::launchLocalRanks(launch);
+  }
+  WorldScope world(plan, env);
+  ctx.seed = world.agreeOnSeed(ctx.seed);
   // Seeded before anything is built: model initialization draws from torch's generator.
   seedEverything(ctx.seed);
   ctx.configYaml = cfg.printResolved();
   auto trainer = resolveObject<Trainer>(cfg, "trainer", "pytorch_lightning.Trainer");
   auto system = resolveObject<System>(cfg, "system", "lighter.LighterSystem");
-  if (command == "fit") return trainer->fit(*system, ctx);
+  if (command == "fit") {
+    const int status = trainer->fit(*system, ctx);
+    if (options.afterFitOnRankZero && dist::processCommunicator()->rank() == 0) options.afterFitOnRankZero();
+    return status;
+  }
   if (command == "validate") return trainer->validate(*system, ctx);
   if (command == "test") return trainer->test(*system, ctx);
   return trainer->predict(*system, ctx);

@@ -12,6 +12,7 @@
 
 #include "fmcib/data/data_loader.hpp"
 #include "fmcib/dist/communicator.hpp"
+#include "fmcib/dist/grad_reducer.hpp"
 #include "fmcib/engine/interrupt.hpp"
 #include "progress_bridge.hpp"
 
@@ -44,6 +45,7 @@ void Trainer::requestStop(const std::string& reason) {
 }
 
 void Trainer::logMetrics(std::map<std::string, double> metrics, int64_t step) {
+  if (sanityChecking_) return;
   for (const auto& [k, v] : metrics) callbackMetrics_[k] = v;
   if (!isGlobalZero() || fastDevRun() || loggers_.empty()) return;
   metrics["epoch"] = static_cast<double>(state_.epoch);
@@ -94,6 +96,13 @@ void Trainer::setup(System& system, const std::string& stage, const RunContext& 
   if (!system.model) throw ConfigError("system#model is null: a run needs a model");
   system.model->to(device_.device);
   if (system.criterion) system.criterion->to(device_.device);
+  if (device_.precision == "64-true") {
+    // Lightning's precision 64: parameters, buffers and floating inputs in float64 (the tensors
+    // keep their identity, so the optimizer built from the config still holds them).
+    system.model->to(at::kDouble);
+    if (system.criterion) system.criterion->to(at::kDouble);
+  }
+  setupWorld();
   scaler_ = device_.scaleLoss ? std::make_unique<GradScaler>() : nullptr;
   if (fastDevRun())
     spdlog::info("fast_dev_run: {} batch(es) per loop, one epoch; logging and checkpointing are off",
@@ -104,6 +113,7 @@ void Trainer::setup(System& system, const std::string& stage, const RunContext& 
 }
 
 void Trainer::teardown() {
+  teardownWorld();
   for (const auto& l : loggers_)
     if (isGlobalZero() && !fastDevRun()) l->flush();
   system_ = nullptr;
@@ -147,6 +157,14 @@ int Trainer::fit(System& system, const RunContext& ctx) {
 int Trainer::runFit() {
   // The checkpoint first: it brings back the seed the loaders' order derives from.
   if (!ctx_.ckptPath.empty()) loadCheckpoint(ctx_.ckptPath, /*full=*/true);
+  {
+    std::vector<at::Tensor> params;
+    for (const auto& p : system_->model->parameters())
+      if (p.requires_grad()) params.push_back(p);
+    reducer_ = std::make_unique<dist::GradientReducer>(
+        params, dist::processCommunicator(),
+        static_cast<int64_t>(options_.strategy.bucketCapMb * 1024 * 1024));
+  }
   auto train = makeLoader("train", true);
   std::shared_ptr<data::DataLoader> val;
   if (system_->dataset("val")) {
@@ -158,6 +176,15 @@ int Trainer::runFit() {
                      " rows, batch_size " + std::to_string(system_->options.batchSize) +
                      (system_->options.dropLastBatch ? ", drop_last_batch" : "") + ")");
   system_->optimizer->zeroGrad(true);
+  if (val && !fastDevRun() && options_.numSanityValSteps != 0) {
+    // Lightning's sanity check: a broken validation set fails now, not after an epoch of training.
+    const int64_t available = options_.limitVal.apply(val->size());
+    sanityChecking_ = true;
+    evaluate("val", *val,
+             options_.numSanityValSteps < 0 ? available : std::min(options_.numSanityValSteps, available));
+    sanityChecking_ = false;
+    callbackMetrics_.clear();
+  }
   for (const auto& cb : callbacks_) cb->onFitStart(*this);
   if (isGlobalZero() && !fastDevRun())
     for (const auto& l : loggers_) l->logHyperparams(ctx_.configYaml);
@@ -211,19 +238,20 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
       const int64_t logStep = state_.globalStep;
       optimizerStep();
       stepScheduler(SchedulerConfig::Interval::kStep);
-      callbackMetrics_["train/loss/step"] = lossValue;
-      if (log) logMetrics({{"train/loss/step", lossValue}}, logStep);
-      progressUpdate(progress_.get(), state_.batchesDone, {{"loss", lossValue}});
+      const auto [sig, stepLoss] = syncStep(lossValue);
+      callbackMetrics_["train/loss/step"] = stepLoss;
+      if (log) logMetrics({{"train/loss/step", stepLoss}}, logStep);
+      progressUpdate(progress_.get(), state_.batchesDone, {{"loss", stepLoss}});
       for (const auto& cb : callbacks_) cb->onTrainStepEnd(*this);
-      if (pendingSignal()) return interrupted();
+      if (sig) return interrupted(sig);
       if (options_.maxSteps >= 0 && state_.globalStep >= options_.maxSteps) break;
     }
   }  // joins the loader's workers
   state_.epochFinished = true;
   const int64_t logStep = std::max<int64_t>(state_.globalStep - 1, 0);
   std::map<std::string, double> logs = computeMetrics("train");
-  if (state_.epochLossCount > 0)
-    logs["train/loss/epoch"] = state_.epochLossSum / static_cast<double>(state_.epochLossCount);
+  const auto [lossSum, lossCount] = sumOverRanks(state_.epochLossSum, state_.epochLossCount);
+  if (lossCount > 0) logs["train/loss/epoch"] = lossSum / static_cast<double>(lossCount);
   logMetrics(logs, logStep);
   progressFinish(progress_.get(), logs);
   const bool validated = val && valDue();
@@ -239,7 +267,7 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
   if (validated)
     for (const auto& cb : callbacks_) cb->onValidationEnd(*this);
   for (const auto& cb : callbacks_) cb->onTrainEpochEnd(*this);
-  if (pendingSignal()) return interrupted();
+  if (int sig = agreedSignal()) return interrupted(sig);
   state_.epoch += 1;
   state_.batchesDone = 0;
   state_.epochFinished = false;
@@ -248,6 +276,7 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
 
 void Trainer::optimizerStep() {
   optim::Optimizer& opt = *system_->optimizer;
+  if (reducer_) reducer_->reduce();
   std::vector<at::Tensor> params = opt.parameters();
   bool finite = true;
   if (scaler_) finite = scaler_->unscale(params);
@@ -279,8 +308,7 @@ void Trainer::stepScheduler(SchedulerConfig::Interval at) {
   if (s.frequency > 0 && index % s.frequency == 0) s.scheduler->step();
 }
 
-int Trainer::interrupted() {
-  const int sig = pendingSignal();
+int Trainer::interrupted(int sig) {
   const std::string path = (fs::path(interruptCheckpointDir()) / "last.ckpt").string();
   saveCheckpoint(path);
   spdlog::warn("{} received: stopped after step {} (epoch {}); saved {}",

@@ -161,6 +161,20 @@ void Trainer::loadCheckpoint(const std::string& path, bool full) {
     if (seed != state_.seed)
       spdlog::info("resuming with the checkpoint's seed {} (this run was given {})", seed, state_.seed);
     state_.seed = seed;
+    const int world = dist::processCommunicator()->worldSize();
+    if (hasField(meta, "world_size") && state_.batchesDone > 0) {
+      const int64_t saved = checkpointInt(meta, "world_size", path);
+      if (saved != world) {
+        // A mid-epoch position counts batches of the saving world: continue after the same share
+        // of the epoch's samples (batch boundaries need not line up across world sizes).
+        const int64_t adjusted = state_.batchesDone * saved / std::max(1, world);
+        spdlog::warn(
+            "{}: saved by {} rank(s) at batch {} of epoch {}; this run has {} rank(s): continuing at "
+            "batch {}",
+            path, saved, state_.batchesDone, state_.epoch, world, adjusted);
+        state_.batchesDone = adjusted;
+      }
+    }
     const c10::IValue& rng = checkpointField(meta, "torch_rng_state", path);
     if (rng.isTensor()) setRngState(at::detail::getDefaultCPUGenerator(), rng.toTensor());
     if (device_.device.is_cuda() && hasField(meta, "cuda_rng_states")) {

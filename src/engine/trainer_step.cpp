@@ -37,7 +37,10 @@ bool hasAny(const StagePostprocessing& s) {
 Trainer::StepOutput Trainer::step(const data::Batch& batch, const std::string& mode) {
   System& sys = *system_;
   const c10::Device dev = device_.device;
-  auto toDevice = [&](const at::Tensor& t) { return t.to(dev); };
+  const bool float64 = device_.precision == "64-true";
+  auto toDevice = [&](const at::Tensor& t) {
+    return float64 && t.is_floating_point() ? t.to(dev, at::kDouble) : t.to(dev);
+  };
   data::Nested input = batch.input.map(toDevice);
   data::Nested target = batch.target.map(toDevice);
   const bool train = mode == "train";
@@ -98,8 +101,9 @@ Trainer::StepOutput Trainer::step(const data::Batch& batch, const std::string& m
 }
 
 void Trainer::updateMetrics(const std::string& mode, const at::Tensor& pred, const at::Tensor& target) {
-  at::Tensor p = pred.detach().to(at::kFloat).cpu();
-  at::Tensor t = target.detach().cpu();
+  // Metrics cover every rank's predictions (torchmetrics' dist_sync), so all ranks agree on them.
+  at::Tensor p = gatherRows(pred.detach().to(at::kFloat).cpu());
+  at::Tensor t = gatherRows(target.detach().cpu());
   for (const auto& m : system_->stageMetrics(mode)) m.metric->update(p, t);
 }
 
@@ -122,7 +126,8 @@ int Trainer::evaluate(const std::string& mode, data::DataLoader& loader, int64_t
   int64_t lossCount = 0;
   {
     auto epoch = loader.epoch(state_.stage == "fit" ? state_.epoch : 0, 0);
-    progressStart(progress_.get(), *this, mode, std::min(limit, epoch->size()));
+    progressStart(progress_.get(), *this, sanityChecking_ ? "sanity check" : mode,
+                  std::min(limit, epoch->size()));
     for (int64_t b = 0; b < limit; ++b) {
       std::optional<data::Batch> batch = epoch->next();
       if (!batch) break;
@@ -133,11 +138,13 @@ int Trainer::evaluate(const std::string& mode, data::DataLoader& loader, int64_t
       }
       progressUpdate(progress_.get(), b + 1);
       // Inside fit, validation completes so the epoch ends in a consistent state.
-      if (state_.stage != "fit" && pendingSignal()) return 128 + pendingSignal();
+      if (state_.stage != "fit")
+        if (int sig = agreedSignal()) return 128 + sig;
     }
   }
   std::map<std::string, double> logs = computeMetrics(mode);
-  if (lossCount > 0) logs[mode + "/loss/epoch"] = lossSum / static_cast<double>(lossCount);
+  const auto [allLoss, allCount] = sumOverRanks(lossSum, lossCount);
+  if (allCount > 0) logs[mode + "/loss/epoch"] = allLoss / static_cast<double>(allCount);
   logMetrics(logs, std::max<int64_t>(state_.globalStep - 1, 0));
   progressFinish(progress_.get(), logs);
   if (state_.stage != "fit" && isGlobalZero()) {
@@ -190,6 +197,7 @@ int Trainer::runPredict(data::DataLoader& loader) {
   system_->model->eval();
   const int64_t limit = evalLimit(options_, options_.limitPredict, loader.size());
   int64_t rows = 0;
+  std::vector<bool> emitted;
   {
     auto epoch = loader.epoch(0, 0);
     progressStart(progress_.get(), *this, "predict", std::min(limit, epoch->size()));
@@ -199,9 +207,11 @@ int Trainer::runPredict(data::DataLoader& loader) {
       StepOutput out = step(*batch, "predict");
       progressUpdate(progress_.get(), b + 1);
       at::Tensor pred = out.pred.detach().to(at::kFloat).cpu();
-      for (const auto& cb : callbacks_) cb->onPredictBatchEnd(*this, *batch, pred);
+      gatherPredictions(*batch, pred, emitted);
+      if (batch->size() > 0)  // under DDP, ranks other than 0 hand their rows to rank 0
+        for (const auto& cb : callbacks_) cb->onPredictBatchEnd(*this, *batch, pred);
       rows += batch->size();
-      if (pendingSignal()) return 128 + pendingSignal();
+      if (int sig = agreedSignal()) return 128 + sig;
     }
   }
   progressFinish(progress_.get());

@@ -54,16 +54,21 @@ Value buildTrainer(const Args& a) {
   else if ((o.maxEpochs = maxEpochs.asInt()) < -1)
     a.fail("max_epochs", "expected -1 (no limit) or an epoch count");
   o.checkValEveryNEpoch = positiveOr(a, "check_val_every_n_epoch", 1);
+  o.numSanityValSteps = a.getInt("num_sanity_val_steps");
+  if (o.numSanityValSteps < -1) a.fail("num_sanity_val_steps", "expected -1 (all), 0 (off) or a batch count");
   o.logEveryNSteps = positiveOr(a, "log_every_n_steps", 50);
   o.accelerator = a.getString("accelerator");
   Value strategy = a.get("strategy");
-  o.strategy = strategy.isNull() ? "auto" : strategy.asString();
+  if (strategy.holds<StrategyOptions>())
+    o.strategy = *strategy.as<StrategyOptions>();
+  else if (!strategy.isNull())
+    o.strategy.name = strategy.asString();
   static const std::vector<std::string> kStrategies{"auto", "ddp", "ddp_find_unused_parameters_false",
                                                     "ddp_find_unused_parameters_true", "single_device"};
-  if (std::find(kStrategies.begin(), kStrategies.end(), o.strategy) == kStrategies.end())
-    a.fail("strategy", "'" + o.strategy +
+  if (std::find(kStrategies.begin(), kStrategies.end(), o.strategy.name) == kStrategies.end())
+    a.fail("strategy", "'" + o.strategy.name +
                            "' is not supported (accepted: auto, ddp, ddp_find_unused_parameters_false, "
-                           "ddp_find_unused_parameters_true, single_device)");
+                           "ddp_find_unused_parameters_true, single_device, or a DDPStrategy)");
   o.devices = a.get("devices");
   o.numNodes = positiveOr(a, "num_nodes", 1);
   o.precision = a.get("precision");
@@ -262,7 +267,8 @@ void registerTrainerTargets(config::Registry& r) {
   const unsigned limitKinds = kInt | kFloat | kNull;
   std::vector<ArgSpec> trainerArgs{
       arg("accelerator", kString, "auto", "cpu | gpu | cuda | auto (CUDA when available)"),
-      arg("strategy", kString | kNull, "auto", "auto | ddp (one process per device) | single_device"),
+      arg("strategy", kString | kObject | kNull, "auto",
+          "auto | ddp (one process per device) | single_device | a DDPStrategy"),
       arg("devices", kInt | kList | kString | kNull, "auto", "device count, list of indices, or 'auto'"),
       arg("num_nodes", kInt | kNull, 1, "machines in the run"),
       arg("precision", kInt | kString | kNull, "32-true", "32 | 16-mixed | bf16-mixed (mixed needs CUDA)"),
@@ -279,6 +285,7 @@ void registerTrainerTargets(config::Registry& r) {
       arg("limit_test_batches", limitKinds, 1.0, "batches of the test loop (int) or fraction (float)"),
       arg("limit_predict_batches", limitKinds, 1.0, "batches of the predict loop (int) or fraction (float)"),
       arg("check_val_every_n_epoch", kInt | kNull, 1, "validate after every N training epochs"),
+      arg("num_sanity_val_steps", kInt, 2, "validation batches run before training (-1: all, 0: off)"),
       arg("log_every_n_steps", kInt | kNull, 50, "log step values every N optimizer steps"),
       arg("accumulate_grad_batches", kInt, 1, "batches whose gradients add up before one optimizer step"),
       arg("gradient_clip_val", kFloat | kNull, nullptr, "clip gradients to this total norm (or value)"),
@@ -291,6 +298,39 @@ void registerTrainerTargets(config::Registry& r) {
       arg("enable_progress_bar", kBool | kNull, true, "progress lines while training"),
       arg("enable_checkpointing", kBool | kNull, true, "add a default ModelCheckpoint when none is given"),
   };
+  std::vector<ArgSpec> ddpArgs{
+      arg("process_group_backend", kString | kNull, nullptr,
+          "gloo | nccl (null: nccl on GPUs, gloo on CPUs)"),
+      arg("timeout", kInt | kFloat | kNull, 1800, "seconds a collective may wait for a peer before failing"),
+      arg("bucket_cap_mb", kInt | kFloat | kNull, 25, "gradient all-reduce bucket size in MB"),
+      arg("find_unused_parameters", kBool | kNull, false,
+          "accepted; gradients are reduced after backward, unused parameters need no search"),
+      arg("static_graph", kBool | kNull, false, "accepted (no effect: no graph-dependent hooks)"),
+      arg("gradient_as_bucket_view", kBool | kNull, false, "accepted (no effect)"),
+  };
+  auto buildDdp = [](const Args& a) {
+    auto s = std::make_shared<StrategyOptions>();
+    s->name = "ddp";
+    if (Value b = a.get("process_group_backend"); !b.isNull()) {
+      s->backend = b.asString();
+      if (s->backend != "gloo" && s->backend != "nccl")
+        a.fail("process_group_backend", "expected gloo or nccl");
+    }
+    if (Value t = a.get("timeout"); !t.isNull()) {
+      s->timeoutSeconds = t.asDouble();
+      if (s->timeoutSeconds <= 0) a.fail("timeout", "must be > 0 seconds");
+    }
+    if (Value b = a.get("bucket_cap_mb"); !b.isNull()) {
+      s->bucketCapMb = b.asDouble();
+      if (s->bucketCapMb <= 0) a.fail("bucket_cap_mb", "must be > 0");
+    }
+    return Value::object<StrategyOptions>(s, a.target());
+  };
+  for (const char* name :
+       {"pytorch_lightning.strategies.DDPStrategy", "lightning.pytorch.strategies.DDPStrategy"})
+    r.add({name, "distributed data-parallel: one process per device, gradients averaged over ranks", ddpArgs,
+           buildDdp});
+
   r.add({"pytorch_lightning.Trainer", "Lightning's Trainer: fit / validate / test / predict loops",
          trainerArgs, buildTrainer});
   r.add({"lightning.pytorch.Trainer", "alias of pytorch_lightning.Trainer", trainerArgs, buildTrainer});

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/models/batch_norm.hpp"
 
 namespace fmcib::models {
 
@@ -40,7 +41,7 @@ class ResidualBlock : public nn::Module {
     if (s.type == 'B')
       downsample_ = register_module("downsample",
                                     nn::Sequential(conv3d(s.inPlanes, s.outPlanes, 1, s.stride, 0, s.bias),
-                                                   nn::BatchNorm3d(s.outPlanes)));
+                                                   BatchNorm3d(s.outPlanes)));
   }
   torch::Tensor residual(const torch::Tensor& x) {
     if (shortcut_.type == 'B') return downsample_->forward(x);
@@ -65,9 +66,9 @@ class ResNetBlock : public ResidualBlock {
   static constexpr int64_t kExpansion = 1;
   ResNetBlock(int64_t inPlanes, int64_t planes, int64_t stride, const Shortcut& shortcut) {
     conv1_ = register_module("conv1", conv3d(inPlanes, planes, 3, stride, 1, false));
-    bn1_ = register_module("bn1", nn::BatchNorm3d(planes));
+    bn1_ = register_module("bn1", BatchNorm3d(planes));
     conv2_ = register_module("conv2", conv3d(planes, planes, 3, 1, 1, false));
-    bn2_ = register_module("bn2", nn::BatchNorm3d(planes));
+    bn2_ = register_module("bn2", BatchNorm3d(planes));
     registerShortcut(shortcut);
   }
   torch::Tensor forward(const torch::Tensor& x) override {
@@ -79,7 +80,7 @@ class ResNetBlock : public ResidualBlock {
 
  private:
   nn::Conv3d conv1_{nullptr}, conv2_{nullptr};
-  nn::BatchNorm3d bn1_{nullptr}, bn2_{nullptr};
+  BatchNorm3d bn1_{nullptr}, bn2_{nullptr};
 };
 
 class ResNetBottleneck : public ResidualBlock {
@@ -87,11 +88,11 @@ class ResNetBottleneck : public ResidualBlock {
   static constexpr int64_t kExpansion = 4;
   ResNetBottleneck(int64_t inPlanes, int64_t planes, int64_t stride, const Shortcut& shortcut) {
     conv1_ = register_module("conv1", conv3d(inPlanes, planes, 1, 1, 0, false));
-    bn1_ = register_module("bn1", nn::BatchNorm3d(planes));
+    bn1_ = register_module("bn1", BatchNorm3d(planes));
     conv2_ = register_module("conv2", conv3d(planes, planes, 3, stride, 1, false));
-    bn2_ = register_module("bn2", nn::BatchNorm3d(planes));
+    bn2_ = register_module("bn2", BatchNorm3d(planes));
     conv3_ = register_module("conv3", conv3d(planes, planes * kExpansion, 1, 1, 0, false));
-    bn3_ = register_module("bn3", nn::BatchNorm3d(planes * kExpansion));
+    bn3_ = register_module("bn3", BatchNorm3d(planes * kExpansion));
     registerShortcut(shortcut);
   }
   torch::Tensor forward(const torch::Tensor& x) override {
@@ -104,7 +105,7 @@ class ResNetBottleneck : public ResidualBlock {
 
  private:
   nn::Conv3d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
-  nn::BatchNorm3d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  BatchNorm3d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
 };
 
 std::string joinInts(const std::vector<int64_t>& v) {
@@ -138,7 +139,7 @@ void validate(const ResNetOptions& o) {
 
 struct ResNet::Layers {
   nn::Conv3d conv1{nullptr};
-  nn::BatchNorm3d bn1{nullptr};
+  BatchNorm3d bn1{nullptr};
   std::vector<std::vector<std::shared_ptr<ResidualBlock>>> stages;
   nn::Linear fc{nullptr};
 };
@@ -191,7 +192,7 @@ ResNet::ResNet(const ResNetOptions& options) : options_(options), layers_(std::m
   for (int i = 0; i < 3; ++i) pad[i] = options_.conv1TSize[i] / 2;
   layers_->conv1 = register_module("conv1", conv3d(options_.nInputChannels, inPlanes, options_.conv1TSize,
                                                    options_.conv1TStride, pad, false));
-  layers_->bn1 = register_module("bn1", nn::BatchNorm3d(inPlanes));
+  layers_->bn1 = register_module("bn1", BatchNorm3d(inPlanes));
 
   for (int s = 0; s < 4; ++s) {
     const int64_t stride = s == 0 ? 1 : 2;
@@ -226,7 +227,7 @@ ResNet::ResNet(const ResNetOptions& options) : options_(options), layers_(std::m
   for (auto& m : modules(/*include_self=*/false)) {
     if (auto* conv = m->as<nn::Conv3d>()) {
       nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = m->as<nn::BatchNorm3d>()) {
+    } else if (auto* bn = m->as<BatchNorm3dImpl>()) {
       bn->weight.fill_(1.0);
       bn->bias.zero_();
     } else if (auto* lin = m->as<nn::Linear>()) {

@@ -15,6 +15,10 @@ namespace fmcib::dist {
 /// Differentiable all-gather of `x` (same shape on every rank). One tensor per rank.
 std::vector<at::Tensor> allGatherWithGrad(const at::Tensor& x, const CommunicatorPtr& comm);
 
+/// Differentiable all-reduce (sum); backward also sums the gradients over ranks. SyncBatchNorm's
+/// statistics travel through it.
+at::Tensor allReduceSumWithGrad(const at::Tensor& x, const CommunicatorPtr& comm);
+
 /// `cat(allGatherWithGrad(x, comm), 0)`.
 at::Tensor allGatherCat(const at::Tensor& x, const CommunicatorPtr& comm);
 

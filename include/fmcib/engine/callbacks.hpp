@@ -63,6 +63,8 @@ class ModelCheckpoint : public Callback, public CheckpointDirProvider {
   std::string dirpath_;
   int64_t lastGlobalStepSaved_ = -1;
   std::string bestModelPath_, lastModelPath_;
+  /// Restored from a checkpoint: this run continues that run's files (last.ckpt included).
+  bool restored_ = false;
   std::optional<double> bestModelScore_;
   std::map<std::string, double> bestK_;  ///< path → score
 };

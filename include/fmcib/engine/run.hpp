@@ -2,6 +2,7 @@
 /// The engine's entry point for the command line: seeds, builds the trainer and the system of a
 /// validated config, and runs one command.
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "fmcib/config/config.hpp"
@@ -13,6 +14,9 @@ struct RunOptions {
   std::string ckptPath;
   /// --seed; negative = not given.
   int64_t seed = -1;
+  /// Called after `fit` returns, in the process that trained as rank 0 (not in a launcher, not in
+  /// the other ranks), e.g. to draw the training curves.
+  std::function<void()> afterFitOnRankZero;
 };
 
 /// The global seed, as lighter's seed_everything(): PL_GLOBAL_SEED when set (ConfigError when it is

@@ -13,7 +13,8 @@
 ///   checkpoint, so a checkpoint holds the scheduler as the next epoch will see it.
 /// - Metrics are logged per epoch (`<mode>/metrics/<Name>/epoch`, computed over the whole epoch as
 ///   torchmetrics' compute() does); per-batch metric values are not logged.
-/// - No sanity-check validation before training.
+/// - Before the first training batch, `num_sanity_val_steps` validation batches run as Lightning's
+///   sanity check: nothing is logged, metrics are reset afterwards.
 /// - SIGINT/SIGTERM: the current optimizer step completes, `last.ckpt` is written (into the first
 ///   ModelCheckpoint's folder, else `<default_root_dir>/checkpoints`), and the run returns 130/143.
 /// - A non-finite training loss throws RuntimeError naming the step; nothing is written after it.
@@ -29,10 +30,14 @@
 #include "fmcib/engine/accelerator.hpp"
 #include "fmcib/engine/callback.hpp"
 #include "fmcib/engine/logger.hpp"
+#include "fmcib/engine/strategy.hpp"
 #include "fmcib/engine/system.hpp"
 
 namespace fmcib::data {
 class DataLoader;
+}
+namespace fmcib::dist {
+class GradientReducer;
 }
 
 namespace fmcib::engine {
@@ -53,11 +58,13 @@ struct TrainerOptions {
   int64_t maxEpochs = 1000;
   int64_t maxSteps = -1;
   int64_t checkValEveryNEpoch = 1;
+  /// Validation batches run (unlogged) before training starts, to fail fast; -1 = all, 0 = none.
+  int64_t numSanityValSteps = 2;
   int64_t logEveryNSteps = 50;
   std::string accelerator = "auto";
   config::Value devices = "auto";
   config::Value precision = "32-true";
-  std::string strategy = "auto";
+  StrategyOptions strategy;
   int64_t numNodes = 1;
   bool syncBatchnorm = false;
   std::optional<bool> benchmark;
@@ -157,7 +164,25 @@ class Trainer {
   std::map<std::string, double> computeMetrics(const std::string& mode);
 
   void loadCheckpoint(const std::string& path, bool full);
-  int interrupted();
+  /// Writes last.ckpt and returns 128 + sig.
+  int interrupted(int sig);
+
+  // ---- data-parallel pieces (trainer_dist.cpp); identities in a world of one ----
+  /// sync_batchnorm, then rank 0's parameters and buffers to every rank.
+  void setupWorld();
+  void teardownWorld();
+  /// One collective per optimizer step: the signal any rank received (0: none) and the step's loss
+  /// averaged over ranks. Every rank stops at the same step.
+  std::pair<int, double> syncStep(double loss);
+  /// The signal any rank received (0: none).
+  int agreedSignal();
+  /// (sum, count) summed over ranks.
+  std::pair<double, int64_t> sumOverRanks(double sum, int64_t count);
+  /// Every rank's rows of `x`, in rank order.
+  at::Tensor gatherRows(const at::Tensor& x);
+  /// Predict under DDP: every rank's rows of this batch, in input order, without the sampler's
+  /// padding repeats (rank 0 gets them; others get an empty batch).
+  void gatherPredictions(data::Batch& batch, at::Tensor& pred, std::vector<bool>& emitted);
 
   TrainerOptions options_;
   std::vector<CallbackPtr> callbacks_;
@@ -170,6 +195,8 @@ class Trainer {
   std::unique_ptr<GradScaler> scaler_;
   std::unique_ptr<ProgressSink> progress_;
   bool resumed_ = false;
+  bool sanityChecking_ = false;
+  std::unique_ptr<dist::GradientReducer> reducer_;
 };
 
 using TrainerPtr = std::shared_ptr<Trainer>;

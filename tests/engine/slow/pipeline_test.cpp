@@ -15,6 +15,7 @@
 #include <regex>
 #include <thread>
 
+#include "demo_run.hpp"
 #include "fmcib/data/demo_data.hpp"
 #include "fmcib/engine/checkpoint.hpp"
 #include "fmcib/io/csv.hpp"
@@ -28,50 +29,6 @@ namespace fmcib::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string exp(const std::string& rel) {
-  return (sourceDir() / "experiments" / rel).string();
-}
-
-/// Demo data shared by the tests of this binary (and by parallel test processes): generated once
-/// into a private folder, then published under a fixed name with an atomic symlink.
-fs::path demoData(int64_t scans, int64_t lesions) {
-  const fs::path root = fs::path(FMCIB_BINARY_DIR) / "test_tmp";
-  const fs::path link = root / ("engine_demo_" + std::to_string(scans) + "x" + std::to_string(lesions));
-  if (fs::exists(link / "pretrain.csv")) return link;
-  const fs::path mine = tempDir("engine_demo_gen");
-  data::DemoDataOptions o;
-  o.outDir = mine.string();
-  o.scans = scans;
-  o.lesionsPerScan = lesions;
-  o.seed = 0;
-  data::makeDemoData(o);
-  std::error_code ec;
-  fs::create_directory_symlink(mine, link, ec);  // fails when another process published first
-  return fs::exists(link / "pretrain.csv") ? link : mine;
-}
-
-std::string q(const fs::path& p) {
-  return "'" + p.string() + "'";
-}
-
-std::vector<double> column(const fs::path& csv, const std::string& name) {
-  io::CsvTable t = io::CsvTable::read(csv.string());
-  const size_t c = t.column(name);
-  std::vector<double> out;
-  for (size_t r = 0; r < t.numRows(); ++r)
-    if (!t.cell(r, c).empty()) out.push_back(std::stod(t.cell(r, c)));
-  return out;
-}
-
-/// Optimizer steps per epoch of the demo pre-training (batch 8, drop_last).
-int64_t pretrainSteps(const fs::path& data) {
-  return static_cast<int64_t>(io::CsvTable::read((data / "pretrain.csv").string()).numRows()) / 8;
-}
-
-std::string demoArgs(const fs::path& data, const fs::path& out) {
-  return " --vars#data=" + q(data) + " --vars#out=" + q(out) + " --seed 0";
-}
 
 TEST(Pipeline, PretrainingLossDecreasesAndItsWeightsFineTune) {
   const fs::path data = demoData(20, 6);

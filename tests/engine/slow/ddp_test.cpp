@@ -1,0 +1,120 @@
+// Data-parallel training through the binary: `devices: 2` on the CPU launches two Gloo ranks.
+// 2 ranks x batch B must reproduce 1 rank x batch 2B (same items per step, SyncBatchNorm, the
+// all-gather loss, averaged gradients), checkpoints come from rank 0 only and resume at another
+// world size, and predict gathers every row in input order.
+//
+// The runs compute in float64 (precision: 64): the demo networks are tiny (BatchNorm over a handful
+// of values at the last stage) and trained at a large learning rate, so float32 rounding that
+// differs between the two summation orders grows to 1e-2 within a few steps; in float64 any
+// difference left is a real one.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "demo_run.hpp"
+#include "fmcib/engine/checkpoint.hpp"
+#include "fmcib/io/torch_file.hpp"
+
+namespace fmcib::test {
+namespace {
+
+using StateList = std::vector<std::pair<std::string, at::Tensor>>;
+
+StateList modelState(const fs::path& ckpt) {
+  auto c = engine::readCheckpoint(ckpt.string());
+  return io::flattenStateDict(engine::checkpointField(c, "state_dict", ckpt.string()));
+}
+
+// Parameters and buffers equal within 1e-5 relative (of each tensor's scale).
+void expectSameModel(const fs::path& a, const fs::path& b) {
+  StateList ta = modelState(a), tb = modelState(b);
+  ASSERT_EQ(ta.size(), tb.size());
+  for (size_t i = 0; i < ta.size(); ++i) {
+    ASSERT_EQ(ta[i].first, tb[i].first);
+    const at::Tensor x = ta[i].second.to(torch::kDouble), y = tb[i].second.to(torch::kDouble);
+    const double scale = std::max(y.abs().max().item<double>(), 1e-3);
+    EXPECT_LE((x - y).abs().max().item<double>() / scale, 1e-5) << ta[i].first;
+  }
+}
+
+void expectSameValues(const std::vector<double>& a, const std::vector<double>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  ASSERT_FALSE(a.empty()) << what;
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5 * std::max(1.0, std::abs(b[i]))) << what;
+}
+
+std::string world(int devices, int batch) {
+  return " --trainer#devices=" + std::to_string(devices) + " --system#batch_size=" + std::to_string(batch) +
+         " --trainer#sync_batchnorm=True --system#num_workers=1 --trainer#precision=64";
+}
+
+TEST(Ddp, PretrainingTwoRanksEqualOneRankWithTwiceTheBatch) {
+  const fs::path data = demoData(20, 6);
+  const fs::path one = tempDir("ddp_pre_1"), two = tempDir("ddp_pre_2");
+  const std::string common =
+      "fit --config_file " + exp("demo/pretrain.yaml") +
+      " --trainer#max_epochs=2 --trainer#limit_train_batches=3 --system#criterion#gather_distributed=True";
+  auto r1 = runFmcib(common + demoArgs(data, one) + world(1, 8));
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  auto r2 = runFmcib(common + demoArgs(data, two) + world(2, 4));
+  ASSERT_EQ(r2.code, 0) << r2.out << r2.err;
+  EXPECT_NE((r2.out + r2.err).find("[rank 1]"), std::string::npos)
+      << "rank output is forwarded with a prefix";
+  const std::string metrics = "logs/pretrain/version_0/metrics.csv";
+  expectSameValues(column(two / metrics, "train/loss/step"), column(one / metrics, "train/loss/step"),
+                   "train/loss/step");
+  expectSameModel(two / "checkpoints/pretrain/last.ckpt", one / "checkpoints/pretrain/last.ckpt");
+  // Rank 0 alone logs: one version folder.
+  EXPECT_FALSE(fs::exists(two / "logs/pretrain/version_1"));
+
+  // The 2-rank checkpoint resumes in one process (world size 1) for a third epoch.
+  auto resumed = runFmcib(common + demoArgs(data, two) + world(1, 8) +
+                          " --trainer#max_epochs=3 --ckpt_path " + q(two / "checkpoints/pretrain/last.ckpt"));
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  auto c = engine::readCheckpoint((two / "checkpoints/pretrain/last.ckpt").string());
+  EXPECT_EQ(engine::checkpointInt(c, "global_step", "resumed"), 9);
+}
+
+TEST(Ddp, FineTuningTwoRanksEqualOneRankAndPredictGathersRowsInOrder) {
+  const fs::path data = demoData(20, 6);
+  const fs::path one = tempDir("ddp_ft_1"), two = tempDir("ddp_ft_2");
+  const std::string common =
+      "fit --config_file " + exp("demo/finetune_task1.yaml") +
+      " --trainer#max_epochs=2 --trainer#limit_train_batches=3 --system#model#weights_path=null"
+      " --system#drop_last_batch=True";
+  auto r1 = runFmcib(common + demoArgs(data, one) + world(1, 4));
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  auto r2 = runFmcib(common + demoArgs(data, two) + world(2, 2));
+  ASSERT_EQ(r2.code, 0) << r2.out << r2.err;
+  const std::string metrics = "logs/finetune_task1/version_0/metrics.csv";
+  expectSameValues(column(two / metrics, "train/loss/step"), column(one / metrics, "train/loss/step"),
+                   "train/loss/step");
+  expectSameModel(two / "checkpoints/finetune_task1/last.ckpt", one / "checkpoints/finetune_task1/last.ckpt");
+
+  // Features of every test row, in input order, from 2 ranks = from 1.
+  for (const auto& [dir, devices] : {std::pair{one, 1}, std::pair{two, 2}}) {
+    auto p = runFmcib("predict --config_file " + exp("demo/extract_features.yaml") + demoArgs(data, dir) +
+                      " --trainer#devices=" + std::to_string(devices) +
+                      " --system#batch_size=3 --system#model#weights_path=null");
+    ASSERT_EQ(p.code, 0) << p.out << p.err;
+  }
+  io::CsvTable a = io::CsvTable::read((one / "features.csv").string());
+  io::CsvTable b = io::CsvTable::read((two / "features.csv").string());
+  io::CsvTable input = io::CsvTable::read((data / "task1_test.csv").string());
+  ASSERT_EQ(b.numRows(), input.numRows());
+  ASSERT_EQ(a.numRows(), b.numRows());
+  const size_t f0 = b.column("pred_0");
+  for (size_t r = 0; r < b.numRows(); ++r) {
+    EXPECT_EQ(b.cell(r, 0), input.cell(r, 0)) << "row " << r;
+    EXPECT_NEAR(std::stod(b.cell(r, f0)), std::stod(a.cell(r, f0)), 1e-4) << "row " << r;
+  }
+}
+
+TEST(Ddp, GpuRequestOnAMachineWithoutGpusFailsBeforeLaunching) {
+  auto r = runFmcib("fit --config_file " + exp("pretraining/fmcib_pretrain.yaml") + " --trainer#devices=2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no CUDA GPU"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("[rank"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fmcib::test
