@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
+
 #include "fmcib/config/error.hpp"
 
 namespace fmcib::dist {
@@ -32,6 +34,7 @@ GradientReducer::GradientReducer(std::vector<at::Tensor> params, CommunicatorPtr
 void GradientReducer::reduce() {
   const int world = comm_->worldSize();
   if (world == 1) return;
+  const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard noGrad;
   for (const auto& bucket : buckets_) {
     // Each bucket carries one flag per parameter (did this rank have a gradient), so a parameter
@@ -65,6 +68,8 @@ void GradientReducer::reduce() {
         p.mutable_grad() = part.clone();
     }
   }
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++calls_;
 }
 
 void broadcastTensors(const std::vector<at::Tensor>& tensors, const CommunicatorPtr& comm, int root) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -189,6 +190,8 @@ int Trainer::runFit() {
   if (isGlobalZero() && !fastDevRun())
     for (const auto& l : loggers_) l->logHyperparams(ctx_.configYaml);
   const int64_t maxEpochs = fastDevRun() ? 1 : options_.maxEpochs;
+  const auto started = std::chrono::steady_clock::now();
+  const int64_t firstStep = state_.globalStep;
   while (!state_.shouldStop) {
     if (maxEpochs >= 0 && state_.epoch >= maxEpochs) break;
     if (options_.maxSteps >= 0 && state_.globalStep >= options_.maxSteps) break;
@@ -196,6 +199,19 @@ int Trainer::runFit() {
   }
   for (const auto& cb : callbacks_) cb->onFitEnd(*this);
   spdlog::info("fit finished: {} epoch(s), {} step(s)", state_.epoch, state_.globalStep);
+  // Throughput over all ranks, and the share of the gradient all-reduce (bench/README.md, DDP).
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const int64_t steps = state_.globalStep - firstStep;
+  if (steps > 0 && seconds > 0) {
+    const int world = dist::processCommunicator()->worldSize();
+    const double samples = static_cast<double>(steps * system_->options.batchSize * world *
+                                               std::max<int64_t>(1, options_.accumulateGradBatches));
+    spdlog::info("throughput: {:.2f} samples/s over {} rank(s) ({:.3f} s per step); gradient all-reduce "
+                 "{:.2f} ms per step ({:.1f}% of the time)",
+                 samples / seconds, world, seconds / static_cast<double>(steps),
+                 reducer_ && reducer_->calls() ? 1000 * reducer_->seconds() / reducer_->calls() : 0.0,
+                 100 * (reducer_ ? reducer_->seconds() : 0.0) / seconds);
+  }
   return 0;
 }
 
@@ -238,12 +254,14 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
       const int64_t logStep = state_.globalStep;
       optimizerStep();
       stepScheduler(SchedulerConfig::Interval::kStep);
-      const auto [sig, stepLoss] = syncStep(lossValue);
+      // The step's loss over all ranks (what one process with the whole batch would report).
+      const auto [rankLossSum, ranks] = sumOverRanks(lossValue, 1);
+      const double stepLoss = rankLossSum / static_cast<double>(ranks);
       callbackMetrics_["train/loss/step"] = stepLoss;
       if (log) logMetrics({{"train/loss/step", stepLoss}}, logStep);
       progressUpdate(progress_.get(), state_.batchesDone, {{"loss", stepLoss}});
       for (const auto& cb : callbacks_) cb->onTrainStepEnd(*this);
-      if (sig) return interrupted(sig);
+      if (int sig = agreedSignal()) return interrupted(sig);
       if (options_.maxSteps >= 0 && state_.globalStep >= options_.maxSteps) break;
     }
   }  // joins the loader's workers

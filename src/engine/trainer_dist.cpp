@@ -32,20 +32,14 @@ void Trainer::teardownWorld() {
   reducer_.reset();
 }
 
-std::pair<int, double> Trainer::syncStep(double loss) {
+int Trainer::agreedSignal() {
   auto comm = dist::processCommunicator();
   const int sig = pendingSignal();
-  if (comm->worldSize() == 1) return {sig, loss};
-  std::vector<at::Tensor> t{torch::tensor(
-      {loss, sig == SIGINT ? 1.0 : 0.0, sig != 0 && sig != SIGINT ? 1.0 : 0.0}, torch::kDouble)};
+  if (comm->worldSize() == 1) return sig;
+  std::vector<at::Tensor> t{
+      torch::tensor({sig == SIGINT ? 1.0 : 0.0, sig != 0 && sig != SIGINT ? 1.0 : 0.0}, torch::kDouble)};
   comm->allReduceSum(t);
-  const double interrupts = t[0][1].item<double>(), terms = t[0][2].item<double>();
-  const int agreed = interrupts > 0 ? SIGINT : terms > 0 ? SIGTERM : 0;
-  return {agreed, t[0][0].item<double>() / comm->worldSize()};
-}
-
-int Trainer::agreedSignal() {
-  return syncStep(0.0).first;
+  return t[0][0].item<double>() > 0 ? SIGINT : t[0][1].item<double>() > 0 ? SIGTERM : 0;
 }
 
 std::pair<double, int64_t> Trainer::sumOverRanks(double sum, int64_t count) {

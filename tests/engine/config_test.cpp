@@ -258,7 +258,8 @@ TEST(Accelerator, ResolvesDevicesAndPrecision) {
   EXPECT_EQ(engine::resolveDevice("cpu", Value("0,1,2"), Value(), 0).requestedDevices, 3);
   EXPECT_THROW(engine::resolveDevice("tpu", Value(1), Value(), 0), ConfigError);
   EXPECT_THROW(engine::resolveDevice("cpu", Value(0), Value(), 0), ConfigError);
-  EXPECT_THROW(engine::resolveDevice("cpu", Value(1), Value("64"), 0), ConfigError);
+  EXPECT_THROW(engine::resolveDevice("cpu", Value(1), Value("8"), 0), ConfigError);
+  EXPECT_EQ(engine::resolveDevice("cpu", Value(1), Value(64), 0).precision, "64-true");
   if (cuda) {
     auto g = engine::resolveDevice("gpu", Value(1), Value("bf16-mixed"), 0);
     EXPECT_TRUE(g.device.is_cuda());

@@ -21,11 +21,16 @@ class GradientReducer {
   void reduce();
   /// The buckets, as parameter indices (for tests and the log).
   const std::vector<std::vector<size_t>>& buckets() const { return buckets_; }
+  /// Wall seconds spent in reduce() so far, and how many calls.
+  double seconds() const { return seconds_; }
+  int64_t calls() const { return calls_; }
 
  private:
   std::vector<at::Tensor> params_;
   CommunicatorPtr comm_;
   std::vector<std::vector<size_t>> buckets_;
+  double seconds_ = 0;
+  int64_t calls_ = 0;
 };
 
 /// Copies rank `root`'s values of `tensors` (parameters and buffers) to every rank.

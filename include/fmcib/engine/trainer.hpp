@@ -171,10 +171,7 @@ class Trainer {
   /// sync_batchnorm, then rank 0's parameters and buffers to every rank.
   void setupWorld();
   void teardownWorld();
-  /// One collective per optimizer step: the signal any rank received (0: none) and the step's loss
-  /// averaged over ranks. Every rank stops at the same step.
-  std::pair<int, double> syncStep(double loss);
-  /// The signal any rank received (0: none).
+  /// The signal any rank received (0: none): every rank stops at the same step.
   int agreedSignal();
   /// (sum, count) summed over ranks.
   std::pair<double, int64_t> sumOverRanks(double sum, int64_t count);
