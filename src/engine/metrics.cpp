@@ -46,6 +46,7 @@ double reduceClasses(const std::vector<double>& perClass, const std::vector<doub
 
 class ClassificationMetric : public Metric {
  public:
+  MetricPtr emptyCopy() const override { return std::make_shared<ClassificationMetric>(kind_, options_); }
   ClassificationMetric(Kind kind, MetricOptions options) : kind_(kind), options_(std::move(options)) {
     task_ = options_.task;
     if (task_ == MetricTask::kMulticlass && (!options_.numClasses || *options_.numClasses < 2))

@@ -206,11 +206,12 @@ int Trainer::runFit() {
     const int world = dist::processCommunicator()->worldSize();
     const double samples = static_cast<double>(steps * system_->options.batchSize * world *
                                                std::max<int64_t>(1, options_.accumulateGradBatches));
-    spdlog::info("throughput: {:.2f} samples/s over {} rank(s) ({:.3f} s per step); gradient all-reduce "
-                 "{:.2f} ms per step ({:.1f}% of the time)",
-                 samples / seconds, world, seconds / static_cast<double>(steps),
-                 reducer_ && reducer_->calls() ? 1000 * reducer_->seconds() / reducer_->calls() : 0.0,
-                 100 * (reducer_ ? reducer_->seconds() : 0.0) / seconds);
+    spdlog::info(
+        "throughput: {:.2f} samples/s over {} rank(s) ({:.3f} s per step); gradient all-reduce "
+        "{:.2f} ms per step ({:.1f}% of the time)",
+        samples / seconds, world, seconds / static_cast<double>(steps),
+        reducer_ && reducer_->calls() ? 1000 * reducer_->seconds() / reducer_->calls() : 0.0,
+        100 * (reducer_ ? reducer_->seconds() : 0.0) / seconds);
   }
   return 0;
 }
@@ -258,7 +259,12 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
       const auto [rankLossSum, ranks] = sumOverRanks(lossValue, 1);
       const double stepLoss = rankLossSum / static_cast<double>(ranks);
       callbackMetrics_["train/loss/step"] = stepLoss;
-      if (log) logMetrics({{"train/loss/step", stepLoss}}, logStep);
+      if (log) {
+        std::map<std::string, double> values = stepMetrics_;
+        values["train/loss/step"] = stepLoss;
+        logMetrics(values, logStep);
+      }
+      stepMetrics_.clear();
       progressUpdate(progress_.get(), state_.batchesDone, {{"loss", stepLoss}});
       for (const auto& cb : callbacks_) cb->onTrainStepEnd(*this);
       if (int sig = agreedSignal()) return interrupted(sig);

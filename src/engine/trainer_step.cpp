@@ -104,7 +104,14 @@ void Trainer::updateMetrics(const std::string& mode, const at::Tensor& pred, con
   // Metrics cover every rank's predictions (torchmetrics' dist_sync), so all ranks agree on them.
   at::Tensor p = gatherRows(pred.detach().to(at::kFloat).cpu());
   at::Tensor t = gatherRows(target.detach().cpu());
-  for (const auto& m : system_->stageMetrics(mode)) m.metric->update(p, t);
+  for (const auto& m : system_->stageMetrics(mode)) {
+    m.metric->update(p, t);
+    if (mode == "train" && shouldLogStep()) {
+      MetricPtr batchOnly = m.metric->emptyCopy();
+      batchOnly->update(p, t);
+      stepMetrics_["train/metrics/" + m.name + "/step"] = batchOnly->compute();
+    }
+  }
 }
 
 void Trainer::resetMetrics(const std::string& mode) {

@@ -47,15 +47,7 @@ Volume readSeriesTyped(const std::string& folder, const std::vector<std::string>
   auto io = itk::GDCMImageIO::New();
   reader->SetImageIO(io);
   reader->SetFileNames(files);
-  typename Image::Pointer image;
-  try {
-    reader->Update();
-    image = reader->GetOutput();
-    image->DisconnectPipeline();
-  } catch (const itk::ExceptionObject& e) {
-    throw InputError("cannot read the DICOM series in '" + folder + "': " + detail::itkMessage(e));
-  }
-  return detail::adoptImage<T>(image);
+  return detail::readAndAdopt<T>(*reader, "cannot read the DICOM series in '" + folder + "'");
 }
 
 PixelType seriesPixelType(const std::string& folder, const std::string& firstFile) {

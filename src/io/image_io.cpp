@@ -118,15 +118,7 @@ Volume readTyped(const std::string& path, itk::ImageIOBase* io) {
   auto reader = itk::ImageFileReader<Image>::New();
   reader->SetFileName(path);
   reader->SetImageIO(io);
-  typename Image::Pointer image;
-  try {
-    reader->Update();
-    image = reader->GetOutput();
-    image->DisconnectPipeline();
-  } catch (const itk::ExceptionObject& e) {
-    throw InputError("cannot read image '" + path + "': " + detail::itkMessage(e));
-  }
-  return detail::adoptImage<T>(image);
+  return detail::readAndAdopt<T>(*reader, "cannot read image '" + path + "'");
 }
 
 template <class T>

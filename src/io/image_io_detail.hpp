@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "fmcib/config/error.hpp"
 #include "fmcib/io/image_io.hpp"
 
 namespace fmcib::io::detail {
@@ -41,6 +42,21 @@ Volume adoptImage(const typename itk::Image<T, 3>::Pointer& image) {
   T* data = image->GetBufferPointer();
   std::shared_ptr<void> owner(data, [keep = image](void*) mutable { keep = nullptr; });
   return Volume(pixelTypeOf<T>(), geometryOf(*image), std::move(owner), data);
+}
+
+/// Runs an ITK reader (one file or a series) and adopts its output; an ITK failure becomes an
+/// InputError "<what>: <ITK's message>".
+template <class T, class Reader>
+Volume readAndAdopt(Reader& reader, const std::string& what) {
+  typename itk::Image<T, 3>::Pointer image;
+  try {
+    reader.Update();
+    image = reader.GetOutput();
+    image->DisconnectPipeline();
+  } catch (const itk::ExceptionObject& e) {
+    throw InputError(what + ": " + itkMessage(e));
+  }
+  return adoptImage<T>(image);
 }
 
 /// An ITK image viewing the Volume's buffer (no copy; the volume must outlive it).

@@ -13,6 +13,16 @@ namespace {
 using config::Args;
 using config::Value;
 
+// SGD and LARS (SGD with a layer-wise trust ratio) share these arguments.
+template <class Options>
+void readMomentumOptions(const Args& a, Options& o) {
+  o.lr = a.getDouble("lr");
+  o.momentum = a.getDouble("momentum");
+  o.dampening = a.getDouble("dampening");
+  o.weightDecay = a.getDouble("weight_decay");
+  o.nesterov = a.getBool("nesterov");
+}
+
 std::vector<ParamGroup> paramGroups(const Args& a) {
   Value v = a.get("params");
   if (v.holds<ParamList>()) return {ParamGroup{v.as<ParamList>()->tensors, {}}};
@@ -100,11 +110,7 @@ void registerOptimizers(config::Registry& r) {
           arg("eps", kFloat, 1e-8, "added to the LARS denominator")},
          [](const Args& a) {
            LARSOptions o;
-           o.lr = a.getDouble("lr");
-           o.momentum = a.getDouble("momentum");
-           o.dampening = a.getDouble("dampening");
-           o.weightDecay = a.getDouble("weight_decay");
-           o.nesterov = a.getBool("nesterov");
+           readMomentumOptions(a, o);
            o.trustCoefficient = a.getDouble("trust_coefficient");
            o.eps = a.getDouble("eps");
            auto groups = paramGroups(a);
@@ -123,11 +129,7 @@ void registerOptimizers(config::Registry& r) {
          if (a.getBool("maximize")) a.fail("maximize", "maximize: true is not supported");
          if (a.getBool("differentiable")) a.fail("differentiable", "differentiable: true is not supported");
          SGDOptions o;
-         o.lr = a.getDouble("lr");
-         o.momentum = a.getDouble("momentum");
-         o.dampening = a.getDouble("dampening");
-         o.weightDecay = a.getDouble("weight_decay");
-         o.nesterov = a.getBool("nesterov");
+         readMomentumOptions(a, o);
          auto groups = paramGroups(a);
          return store<Optimizer>(a, [&] { return makeSGD(groups, o); });
        }});

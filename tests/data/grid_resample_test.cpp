@@ -19,29 +19,7 @@ using data::GridMap;
 
 namespace {
 
-template <class T>
-typename itk::Image<T, 3>::Pointer toItk(const io::Volume& v) {
-  using Image = itk::Image<T, 3>;
-  auto image = Image::New();
-  typename Image::RegionType region;
-  typename Image::SpacingType spacing;
-  typename Image::PointType origin;
-  typename Image::DirectionType direction;
-  const auto& g = v.geometry();
-  for (int i = 0; i < 3; ++i) {
-    region.SetSize(i, static_cast<itk::SizeValueType>(g.size[i]));
-    spacing[i] = g.spacing[i];
-    origin[i] = g.origin[i];
-    for (int j = 0; j < 3; ++j) direction[i][j] = g.dir(i, j);
-  }
-  image->SetRegions(region);
-  image->SetSpacing(spacing);
-  image->SetOrigin(origin);
-  image->SetDirection(direction);
-  image->Allocate();
-  std::memcpy(image->GetBufferPointer(), v.data(), v.byteSize());
-  return image;
-}
+using test::detail::toItk;
 
 template <class T>
 io::Volume fromItk(const typename itk::Image<T, 3>::Pointer& image) {

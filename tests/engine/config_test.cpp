@@ -72,7 +72,8 @@ system:
     scheduler: {_target_: torch.optim.lr_scheduler.StepLR, optimizer: "@system#optimizer", step_size: 1, gamma: 0.9}
     interval: step
   metrics:
-    train: null
+    train:
+      - {_target_: torchmetrics.Accuracy, task: binary}
     val:
       - {_target_: torchmetrics.AUROC, task: binary}
       - {_target_: torchmetrics.Accuracy, task: binary}
@@ -99,6 +100,11 @@ TEST(EngineConfig, SupervisedSystemTrainsFromYamlWithLambdasAndMetrics) {
   ASSERT_TRUE(m.count("val/metrics/BinaryAUROC/epoch"));
   ASSERT_TRUE(m.count("val/metrics/BinaryAccuracy/epoch"));
   EXPECT_GT(m.at("val/metrics/BinaryAUROC/epoch"), 0.95);
+  // Per step, lighter logs the batch's own value (torchmetrics' forward): k/8 for a batch of 8.
+  ASSERT_TRUE(m.count("train/metrics/BinaryAccuracy/step"));
+  ASSERT_TRUE(m.count("train/metrics/BinaryAccuracy/epoch"));
+  const double stepAccuracy = m.at("train/metrics/BinaryAccuracy/step") * 8;
+  EXPECT_NEAR(stepAccuracy, std::round(stepAccuracy), 1e-9);
   EXPECT_EQ(trainer->state().globalStep, 64);
   auto sys = cfg.resolve("system").as<engine::System>();
   EXPECT_NEAR(sys->optimizer->lr(0), 0.05 * std::pow(0.9, 64), 1e-12);  // stepped per step

@@ -19,6 +19,9 @@ class Metric {
   /// Over everything added since the last reset.
   virtual double compute() const = 0;
   virtual void reset() = 0;
+  /// A metric with the same options and nothing accumulated: torchmetrics' forward() value of one
+  /// batch is `emptyCopy()` + update + compute.
+  virtual std::shared_ptr<Metric> emptyCopy() const = 0;
   /// Everything added so far, for gathering over ranks: (preds, target) concatenated.
   virtual std::pair<at::Tensor, at::Tensor> accumulated() const = 0;
 };

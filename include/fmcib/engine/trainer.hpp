@@ -12,7 +12,8 @@
 /// - The epoch-interval scheduler steps after the epoch's validation and before the end-of-epoch
 ///   checkpoint, so a checkpoint holds the scheduler as the next epoch will see it.
 /// - Metrics are logged per epoch (`<mode>/metrics/<Name>/epoch`, computed over the whole epoch as
-///   torchmetrics' compute() does); per-batch metric values are not logged.
+///   torchmetrics' compute() does) and, for training, per logged step (`train/metrics/<Name>/step`,
+///   the batch's own value, as lighter logs torchmetrics' forward()).
 /// - Before the first training batch, `num_sanity_val_steps` validation batches run as Lightning's
 ///   sanity check: nothing is logged, metrics are reset afterwards.
 /// - SIGINT/SIGTERM: the current optimizer step completes, `last.ckpt` is written (into the first
@@ -193,6 +194,8 @@ class Trainer {
   std::unique_ptr<ProgressSink> progress_;
   bool resumed_ = false;
   bool sanityChecking_ = false;
+  /// `train/metrics/<Name>/step` of the batches since the last optimizer step (logged with its loss).
+  std::map<std::string, double> stepMetrics_;
   std::unique_ptr<dist::GradientReducer> reducer_;
 };
 
