@@ -1,6 +1,8 @@
 #include "fmcib/data/data_loader.hpp"
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/data/stage_timer.hpp"
+#include "fmcib/data/thread_plan.hpp"
 
 namespace fmcib::data {
 
@@ -60,6 +62,7 @@ Batch DataLoader::loadBatch(const std::vector<int64_t>& indices, int64_t epoch) 
     Generator gen(itemSeed(options_.seed, epoch, index));
     items.push_back(dataset_->get(index, gen));
   }
+  ScopedStage timer(Stage::kCollate);
   return collate(items);
 }
 
@@ -98,6 +101,8 @@ void DataLoader::Epoch::stop() {
 }
 
 void DataLoader::Epoch::work() {
+  // Loader threads are counted in the thread plan; torch ops they run stay on them.
+  setThreadLocalIntraOpThreads(1);
   for (;;) {
     size_t b;
     {

@@ -2,6 +2,7 @@
 
 #include <itkImage.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -68,15 +69,20 @@ inline Axis axisAt(double c, int64_t n) {
   return {base, upper ? base + 1 : base, (d > 0 && upper) ? d : 0.0};
 }
 
+// `window` holds the voxels [w, w + window size) of a scan of geometry `s` (the whole scan when w = 0
+// and the sizes match); indices are computed on the whole scan's grid, so the voxels do not depend
+// on the window.
 template <class T>
-void resampleTyped(const io::Volume& source, const io::ImageGeometry& target, const io::Index3& start,
-                   const io::Index3& size, double defaultValue, io::Volume& out) {
-  const io::ImageGeometry& s = source.geometry();
+void resampleTyped(const io::Volume& window, const io::Index3& w, const io::ImageGeometry& s,
+                   const io::ImageGeometry& target, const io::Index3& start, const io::Index3& size,
+                   double defaultValue, io::Volume& out) {
   const auto in = geometryImage(s), grid = geometryImage(target);
-  const T* src = source.dataAs<T>();
+  const io::Index3& wn = window.geometry().size;
+  const bool partial = wn != s.size;
+  const T* src = window.dataAs<T>();
   T* dst = out.dataAs<T>();
   const T background = castWithBounds<T>(defaultValue);
-  const int64_t sx = s.size[0], sxy = s.size[0] * s.size[1];
+  const int64_t sx = wn[0], sxy = wn[0] * wn[1];
   const double nx = static_cast<double>(target.size[0]);
   double upper[3];
   for (int a = 0; a < 3; ++a) upper[a] = static_cast<double>(s.size[a]) - 0.5;
@@ -110,14 +116,22 @@ void resampleTyped(const io::Volume& source, const io::ImageGeometry& target, co
           continue;
         }
         const Axis ax = axisAt(c[0], s.size[0]), ay = axisAt(c[1], s.size[1]), az = axisAt(c[2], s.size[2]);
-        const T* r00 = src + az.lo * sxy + ay.lo * sx;
-        const T* r10 = src + az.lo * sxy + ay.hi * sx;
-        const T* r01 = src + az.hi * sxy + ay.lo * sx;
-        const T* r11 = src + az.hi * sxy + ay.hi * sx;
+        if (partial && (ax.lo < w[0] || ax.hi >= w[0] + wn[0] || ay.lo < w[1] || ay.hi >= w[1] + wn[1] ||
+                        az.lo < w[2] || az.hi >= w[2] + wn[2]))
+          throw RuntimeError("resampling reads voxel (" + std::to_string(ax.lo) + ", " +
+                             std::to_string(ay.lo) + ", " + std::to_string(az.lo) +
+                             ") outside the window read from the scan");
+        const int64_t x0 = ax.lo - w[0], x1 = ax.hi - w[0];
+        const int64_t y0 = (ay.lo - w[1]) * sx, y1 = (ay.hi - w[1]) * sx;
+        const int64_t z0 = (az.lo - w[2]) * sxy, z1 = (az.hi - w[2]) * sxy;
+        const T* r00 = src + z0 + y0;
+        const T* r10 = src + z0 + y1;
+        const T* r01 = src + z1 + y0;
+        const T* r11 = src + z1 + y1;
         // Weights along x, then y, then z, in itk::LinearInterpolateImageFunction's arithmetic; a
         // zero weight reproduces its branches that skip an axis.
-        const double v000 = r00[ax.lo], v100 = r00[ax.hi], v010 = r10[ax.lo], v110 = r10[ax.hi];
-        const double v001 = r01[ax.lo], v101 = r01[ax.hi], v011 = r11[ax.lo], v111 = r11[ax.hi];
+        const double v000 = r00[x0], v100 = r00[x1], v010 = r10[x0], v110 = r10[x1];
+        const double v001 = r01[x0], v101 = r01[x1], v011 = r11[x0], v111 = r11[x1];
         const double vx00 = v000 + (v100 - v000) * ax.w;
         const double vx10 = v010 + (v110 - v010) * ax.w;
         const double vx01 = v001 + (v101 - v001) * ax.w;
@@ -131,20 +145,57 @@ void resampleTyped(const io::Volume& source, const io::ImageGeometry& target, co
 
 }  // namespace
 
-io::Volume resampleBox(const io::Volume& source, const io::ImageGeometry& target, const io::Index3& start,
-                       const io::Index3& size, double defaultValue) {
+io::Volume resampleBoxFromWindow(const io::Volume& window, const io::Index3& windowStart,
+                                 const io::ImageGeometry& source, const io::ImageGeometry& target,
+                                 const io::Index3& start, const io::Index3& size, double defaultValue) {
   io::ImageGeometry box = target;
   box.size = size;
   box.origin = target.indexToPhysical(
       {static_cast<double>(start[0]), static_cast<double>(start[1]), static_cast<double>(start[2])});
-  io::Volume out(source.pixelType(), box);
+  io::Volume out(window.pixelType(), box);
   if (out.numVoxels() == 0) return out;
-  for (int a = 0; a < 3; ++a)
-    if (source.geometry().size[a] <= 0) throw InputError("cannot resample an empty image");
-  io::dispatchPixelType(source.pixelType(), [&](auto tag) {
-    resampleTyped<decltype(tag)>(source, target, start, size, defaultValue, out);
+  for (int a = 0; a < 3; ++a) {
+    if (source.size[a] <= 0) throw InputError("cannot resample an empty image");
+    if (windowStart[a] < 0 || window.geometry().size[a] <= 0 ||
+        windowStart[a] + window.geometry().size[a] > source.size[a])
+      throw RuntimeError("resampling window does not lie inside the scan");
+  }
+  io::dispatchPixelType(window.pixelType(), [&](auto tag) {
+    resampleTyped<decltype(tag)>(window, windowStart, source, target, start, size, defaultValue, out);
   });
   return out;
+}
+
+io::Volume resampleBox(const io::Volume& source, const io::ImageGeometry& target, const io::Index3& start,
+                       const io::Index3& size, double defaultValue) {
+  return resampleBoxFromWindow(source, {0, 0, 0}, source.geometry(), target, start, size, defaultValue);
+}
+
+void resampleSourceBox(const io::ImageGeometry& source, const io::ImageGeometry& target,
+                       const io::Index3& start, const io::Index3& size, io::Index3& sourceStart,
+                       io::Index3& sourceSize) {
+  // The continuous source index is affine in the output index, so the corners of the output box
+  // bound it; one voxel of margin on each side absorbs rounding, one more is the upper neighbour.
+  io::Vec3 lo{}, hi{};
+  lo.fill(std::numeric_limits<double>::infinity());
+  hi.fill(-std::numeric_limits<double>::infinity());
+  for (int corner = 0; corner < 8; ++corner) {
+    io::Vec3 u{};
+    for (int a = 0; a < 3; ++a)
+      u[a] = static_cast<double>(start[a] + ((corner >> a) & 1 ? std::max<int64_t>(size[a] - 1, 0) : 0));
+    const io::Vec3 c = source.physicalToContinuousIndex(target.indexToPhysical(u));
+    for (int a = 0; a < 3; ++a) {
+      lo[a] = std::min(lo[a], c[a]);
+      hi[a] = std::max(hi[a], c[a]);
+    }
+  }
+  for (int a = 0; a < 3; ++a) {
+    const int64_t n = source.size[a];
+    const int64_t first = std::clamp<int64_t>(static_cast<int64_t>(std::floor(lo[a])) - 1, 0, n - 1);
+    const int64_t end = std::clamp<int64_t>(static_cast<int64_t>(std::floor(hi[a])) + 3, first + 1, n);
+    sourceStart[a] = first;
+    sourceSize[a] = end - first;
+  }
 }
 
 io::Volume resampleToSpacing(const io::Volume& source, const io::Vec3& newSpacing, double defaultValue) {

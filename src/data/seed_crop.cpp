@@ -7,6 +7,7 @@
 
 #include "fmcib/config/error.hpp"
 #include "fmcib/data/resample.hpp"
+#include "fmcib/data/stage_timer.hpp"
 
 namespace fmcib::data {
 
@@ -37,22 +38,36 @@ std::string sizeString(const io::Index3& v) {
 }
 }  // namespace
 
-ScanCropper::ScanCropper(io::Volume scan, CropOptions options) : options_(options) {
+ScanCropper::ScanCropper(io::Volume scan, CropOptions options)
+    : ScanCropper(std::make_shared<MemoryScanSource>(std::move(scan)), options) {}
+
+ScanCropper::ScanCropper(const ScanSourcePtr& source, CropOptions options) : options_(options) {
   if (options_.radius <= 0)
     throw ConfigError("radius must be positive, got " + std::to_string(options_.radius));
-  resampled_ = options_.resampleSpacing ? data::resampledGeometry(scan.geometry(), *options_.resampleSpacing)
-                                        : scan.geometry();
+  if (!source) throw RuntimeError("ScanCropper needs a scan");
+  sourceGeometry_ = source->geometry();
+  resampled_ = options_.resampleSpacing ? data::resampledGeometry(sourceGeometry_, *options_.resampleSpacing)
+                                        : sourceGeometry_;
   toResampled_ = options_.orient ? orientationMap(resampled_, "LPI") : GridMap::identity();
   const io::Index3 orientedSize = toResampled_.permutedSize(resampled_.size);
   oriented_ = toResampled_.outputGeometry(resampled_, orientedSize);
   if (options_.mode == CropMode::kRegion) {
-    scan_ = std::move(scan);
+    if (const io::Volume* scan = source->inMemory())
+      scan_ = *scan;  // shares the buffer
+    else
+      source_ = source;
     return;
   }
   // The reference path: resample and reorient the whole scan (steps 2 and 4).
-  io::Volume resampled = options_.resampleSpacing
-                             ? resampleToSpacing(scan, *options_.resampleSpacing, options_.outsideValue)
-                             : std::move(scan);
+  io::Volume scan = source->whole();
+  io::Volume resampled;
+  {
+    ScopedStage timer(Stage::kResample);
+    resampled = options_.resampleSpacing
+                    ? resampleToSpacing(scan, *options_.resampleSpacing, options_.outsideValue)
+                    : std::move(scan);
+  }
+  ScopedStage timer(Stage::kCrop);
   scan_ =
       toResampled_.isIdentity() ? std::move(resampled) : applyGridMap(resampled, toResampled_, orientedSize);
 }
@@ -105,6 +120,7 @@ Patch ScanCropper::crop(const io::Index3& start, const io::Index3& size) const {
 }
 
 Patch ScanCropper::cropWhole(const GridMap& cropMap, const io::Index3& size) const {
+  ScopedStage timer(Stage::kCrop);
   const io::Volume cropped = applyGridMap(scan_, cropMap, size);
   if (!options_.orientPatch) return {cropped.toFloatTensor(), cropped.geometry()};
   const GridMap toLps = orientationMap(cropped.geometry(), "LPS");
@@ -119,16 +135,33 @@ Patch ScanCropper::cropRegion(const GridMap& cropMap, const io::Index3& size) co
   const io::ImageGeometry patchGeometry = toLps.outputGeometry(croppedGeometry, patchSize);
   // Patch voxel → resampled-scan voxel, through steps 6, 5 and 4 backwards.
   GridMap total = toResampled_.then(cropMap).then(toLps);
-  io::Volume patch;
-  if (options_.resampleSpacing) {
-    io::Index3 boxStart, boxSize;
-    total.inputBox(patchSize, boxStart, boxSize);
-    const io::Volume box = resampleBox(scan_, resampled_, boxStart, boxSize, options_.outsideValue);
-    for (int a = 0; a < 3; ++a) total.offset[a] -= boxStart[a];
-    patch = applyGridMap(box, total, patchSize);
-  } else {
-    patch = applyGridMap(scan_, total, patchSize);
+  if (!options_.resampleSpacing && !source_) {
+    ScopedStage timer(Stage::kCrop);
+    const io::Volume patch = applyGridMap(scan_, total, patchSize);
+    return {patch.toFloatTensor(), patchGeometry};
   }
+  io::Index3 boxStart, boxSize;
+  total.inputBox(patchSize, boxStart, boxSize);
+  for (int a = 0; a < 3; ++a) total.offset[a] -= boxStart[a];
+  io::Volume box;
+  if (options_.resampleSpacing) {
+    if (source_) {
+      // Read only the source voxels the resampled box interpolates from.
+      io::Index3 windowStart, windowSize;
+      resampleSourceBox(sourceGeometry_, resampled_, boxStart, boxSize, windowStart, windowSize);
+      const io::Volume window = source_->region(windowStart, windowSize);
+      ScopedStage timer(Stage::kResample);
+      box = resampleBoxFromWindow(window, windowStart, sourceGeometry_, resampled_, boxStart, boxSize,
+                                  options_.outsideValue);
+    } else {
+      ScopedStage timer(Stage::kResample);
+      box = resampleBox(scan_, resampled_, boxStart, boxSize, options_.outsideValue);
+    }
+  } else {
+    box = source_->region(boxStart, boxSize);
+  }
+  ScopedStage timer(Stage::kCrop);
+  const io::Volume patch = applyGridMap(box, total, patchSize);
   return {patch.toFloatTensor(), patchGeometry};
 }
 

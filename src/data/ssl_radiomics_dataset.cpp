@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "fmcib/data/stage_timer.hpp"
 #include "fmcib/io/image_io.hpp"
 
 namespace fmcib::data {
@@ -27,6 +28,8 @@ SSLRadiomicsDataset::SSLRadiomicsDataset(SSLRadiomicsOptions options) : options_
                           std::to_string(s));
   // ITK initialises its factory list lazily; do it here, before loader threads read images.
   io::ensureImageIOFactories();
+  if (!options_.cacheDir.empty() || options_.cacheBytes != 0)
+    cache_ = std::make_shared<const ScanCache>(ScanCacheOptions{options_.cacheDir, options_.cacheBytes});
   table_ = std::make_shared<const io::CsvTable>(io::CsvTable::read(options_.path));
   const io::CsvTable& t = *table_;
   std::vector<std::string> required = requiredColumns();
@@ -73,6 +76,7 @@ namespace {
 std::vector<at::Tensor> viewsOf(const transforms::TransformPtr& transform, const at::Tensor& patch,
                                 Generator& gen) {
   if (!transform) return {patch};
+  ScopedStage timer(Stage::kAugment);
   return transform->views(patch, gen);
 }
 
@@ -90,9 +94,10 @@ DetailedItem SSLRadiomicsDataset::getDetailed(int64_t index, Generator& gen) con
   const io::CsvTable& t = *table_;
   const std::string path = imagePath(index);
   DetailedItem out;
-  io::Volume scan;
+  ScanSourcePtr scan;
   try {
-    scan = io::readImage(path);
+    ScopedStage timer(Stage::kRead);
+    scan = cache_ ? cache_->open(path) : std::make_shared<MemoryScanSource>(io::readImage(path));
   } catch (const InputError& e) {
     throw InputError(t.where(row, imageColumn_) + ": " + e.what());
   }
@@ -102,7 +107,7 @@ DetailedItem SSLRadiomicsDataset::getDetailed(int64_t index, Generator& gen) con
   crop.resampleSpacing = options_.resampleSpacing;
   crop.orientPatch = options_.orientPatch;
   crop.mode = options_.cropMode;
-  const ScanCropper cropper(std::move(scan), crop);
+  const ScanCropper cropper(scan, crop);
   try {
     out.positive = cropper.positive(seeds_[row]);
   } catch (const InputError& e) {

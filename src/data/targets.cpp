@@ -40,6 +40,16 @@ Value buildSslRadiomics(const Args& a) {
     o.cropMode = CropMode::kWholeImage;
   else
     a.fail("crop_mode", "expected 'region' or 'whole_image', got '" + mode + "'");
+  if (a.get("cache_dir").isString()) o.cacheDir = a.getString("cache_dir");
+  o.cacheBytes = a.getInt("cache_bytes");
+  if (o.cacheBytes < 0) a.fail("cache_bytes", "must be ≥ 0 bytes, got " + std::to_string(o.cacheBytes));
+  if (!o.cacheDir.empty()) {
+    try {
+      ScanCache check(ScanCacheOptions{o.cacheDir, 0});
+    } catch (const ConfigError& e) {
+      a.fail("cache_dir", e.what());
+    }
+  }
   try {
     return Value::object<Dataset>(std::make_shared<SSLRadiomicsDataset>(std::move(o)), a.target());
   } catch (const ConfigError& e) {
@@ -71,6 +81,10 @@ void registerTargets(config::Registry& r) {
         arg("crop_mode", kString, "region",
             "'region' resamples only the patch's region; 'whole_image' runs the reference order on the whole "
             "scan"),
+        arg("cache_dir", kString | kNull, nullptr,
+            "folder for decoded scans (uncompressed .mha, written once, then read region by region); "
+            "null = none"),
+        arg("cache_bytes", kInt, 0, "in-memory LRU of decoded scans, budget in bytes of voxels; 0 = none"),
     };
     spec.build = buildSslRadiomics;
     r.add(std::move(spec));

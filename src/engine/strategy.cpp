@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include <thread>
-
 #include "fmcib/dist/communicator.hpp"
 #include "fmcib/engine/accelerator.hpp"
 
@@ -51,9 +49,6 @@ WorldScope::WorldScope(const WorldPlan& plan, const std::optional<dist::WorldEnv
   o.backend = plan.strategy.backend.empty() ? (plan.cuda && dist::ncclAvailable() ? "nccl" : "gloo")
                                             : plan.strategy.backend;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(plan.strategy.timeoutSeconds * 1000));
-  // Ranks on one machine share its cores: each computes with its share.
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (!plan.cuda) at::set_num_threads(std::max(1, cores / std::max(1, env->localWorldSize)));
   dist::setProcessCommunicator(dist::makeC10dCommunicator(*env, o));
   joined_ = true;
 }

@@ -12,8 +12,10 @@
 #include <filesystem>
 
 #include "fmcib/data/data_loader.hpp"
+#include "fmcib/data/thread_plan.hpp"
 #include "fmcib/dist/communicator.hpp"
 #include "fmcib/dist/grad_reducer.hpp"
+#include "fmcib/dist/world.hpp"
 #include "fmcib/engine/interrupt.hpp"
 #include "progress_bridge.hpp"
 
@@ -104,6 +106,19 @@ void Trainer::setup(System& system, const std::string& stage, const RunContext& 
     if (system.criterion) system.criterion->to(at::kDouble);
   }
   setupWorld();
+  {
+    // Loader threads and torch's intra-op pool share this rank's cores (bench/README.md, issue 8).
+    data::ThreadRequest threads;
+    threads.cores = data::availableCores();
+    const auto env = dist::worldFromEnvironment();
+    threads.localRanks = env ? env->localWorldSize : 1;
+    threads.numWorkers = system.options.numWorkers;
+    threads.torchThreads = data::torchThreadsFromEnv();
+    threads.gpu = device_.device.is_cuda();
+    const data::ThreadPlan plan = data::planThreads(threads);
+    data::applyThreadPlan(plan);
+    if (isGlobalZero()) spdlog::info("{}", plan.summary(threads));
+  }
   scaler_ = device_.scaleLoss ? std::make_unique<GradScaler>() : nullptr;
   if (fastDevRun())
     spdlog::info("fast_dev_run: {} batch(es) per loop, one epoch; logging and checkpointing are off",

@@ -29,4 +29,19 @@ io::Volume resampleBox(const io::Volume& source, const io::ImageGeometry& target
 io::Volume resampleToSpacing(const io::Volume& source, const io::Vec3& newSpacing,
                              double defaultValue = -1024.0);
 
+/// resampleBox reading from a window of the scan: `window` holds the voxels [windowStart,
+/// windowStart + window size) of a scan whose geometry is `source`. Gives the voxels resampleBox gives
+/// on the whole scan when the window covers resampleSourceBox (RuntimeError if a voxel it needs is
+/// outside the window).
+io::Volume resampleBoxFromWindow(const io::Volume& window, const io::Index3& windowStart,
+                                 const io::ImageGeometry& source, const io::ImageGeometry& target,
+                                 const io::Index3& start, const io::Index3& size,
+                                 double defaultValue = -1024.0);
+
+/// The box of source voxels that resampling the box [start, start + size) of `target` reads
+/// (clamped to the source, never empty), so a scan cache reads only that.
+void resampleSourceBox(const io::ImageGeometry& source, const io::ImageGeometry& target,
+                       const io::Index3& start, const io::Index3& size, io::Index3& sourceStart,
+                       io::Index3& sourceSize);
+
 }  // namespace fmcib::data

@@ -19,6 +19,7 @@
 #include <random>
 
 #include "fmcib/data/grid_map.hpp"
+#include "fmcib/data/scan_source.hpp"
 #include "fmcib/io/volume.hpp"
 
 namespace fmcib::data {
@@ -51,6 +52,9 @@ struct Patch {
 class ScanCropper {
  public:
   ScanCropper(io::Volume scan, CropOptions options);
+  /// From a scan source: in region mode, a source not in memory (a scan cache file) is read only
+  /// box by box, the boxes each patch needs; the whole-image mode reads it whole.
+  ScanCropper(const ScanSourcePtr& source, CropOptions options);
 
   /// The positive patch around `seed` (LPS mm). Throws InputError when the seed lies outside the scan.
   Patch positive(const io::Vec3& seed) const;
@@ -69,7 +73,9 @@ class ScanCropper {
   Patch cropRegion(const GridMap& cropMap, const io::Index3& size) const;
   Patch cropWhole(const GridMap& cropMap, const io::Index3& size) const;
 
-  io::Volume scan_;  // the scan as read (region mode) or after steps 2 and 4 (whole-image mode)
+  io::Volume scan_;       // the scan as read (region mode) or after steps 2 and 4 (whole-image mode)
+  ScanSourcePtr source_;  // region mode with a source not in memory: scan_ is empty
+  io::ImageGeometry sourceGeometry_;  // the scan as read
   CropOptions options_;
   io::ImageGeometry resampled_;  // step 2
   GridMap toResampled_;          // step-4 grid → step-2 grid

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fmcib/data/dataset.hpp"
+#include "fmcib/data/scan_cache.hpp"
 #include "fmcib/transforms/transform.hpp"
 
 namespace fmcib::data {
@@ -32,6 +33,10 @@ struct SSLRadiomicsOptions {
   bool inputIsTarget = false;
   /// kRegion resamples only what a patch needs; kWholeImage is the reference order, step by step.
   CropMode cropMode = CropMode::kRegion;
+  /// Scan cache (data/scan_cache.hpp): folder of decoded scans ("" = none) and in-memory LRU budget
+  /// in bytes (0 = none). Items are the same with or without.
+  std::string cacheDir;
+  int64_t cacheBytes = 0;
 };
 
 /// An item together with the patches it was made from (for export-patches).
@@ -59,6 +64,8 @@ class SSLRadiomicsDataset : public Dataset {
   /// The seed of a row (LPS mm) and its image path as resolved for reading.
   const io::Vec3& seed(int64_t index) const { return seeds_.at(static_cast<size_t>(index)); }
   std::string imagePath(int64_t index) const;
+  /// The scan cache, or null without cache_dir and cache_bytes.
+  const ScanCachePtr& cache() const { return cache_; }
 
  private:
   void checkIndex(int64_t index) const;
@@ -69,6 +76,7 @@ class SSLRadiomicsDataset : public Dataset {
   std::optional<size_t> labelColumn_;
   bool integralLabels_ = true;
   std::vector<double> labels_;
+  ScanCachePtr cache_;
 };
 
 }  // namespace fmcib::data
