@@ -28,5 +28,13 @@ void installExportWeightsCommand(CLI::App& app);
 void installMakeDemoDataCommand(CLI::App& app);
 /// export-patches --config_file X [--dataset train] [--rows 0:20] [--transformed] --out DIR.
 void installExportPatchesCommand(CLI::App& app, GlobalOptions& global);
+/// benchmark --config_file X [--steps N] [--epochs E] [--dataset train] [--model].
+void installBenchmarkCommand(CLI::App& app, GlobalOptions& global);
+/// check-data --config_file X [--datasets train,val] [--workers N].
+void installCheckDataCommand(CLI::App& app, GlobalOptions& global);
+/// preview --config_file X [--dataset train] [--n 8] [--window 1500,-300] --out DIR.
+void installPreviewCommand(CLI::App& app, GlobalOptions& global);
+/// plot --logs DIR [--out curves.png].
+void installPlotCommand(CLI::App& app);
 
 }  // namespace fmcib::cli

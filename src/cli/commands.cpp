@@ -8,6 +8,10 @@ void installCommands(CLI::App& app, GlobalOptions& global) {
   installExportWeightsCommand(app);
   installMakeDemoDataCommand(app);
   installExportPatchesCommand(app, global);
+  installBenchmarkCommand(app, global);
+  installCheckDataCommand(app, global);
+  installPreviewCommand(app, global);
+  installPlotCommand(app);
 }
 
 }  // namespace fmcib::cli

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+
+#include "targets.hpp"
+
 namespace fmcib::cli {
 
 void addConfigOptions(CLI::App& sub, ConfigOptions& opts, GlobalOptions& global) {
@@ -49,6 +53,19 @@ config::Config loadConfig(const ConfigOptions& opts) {
 
 void applyVerbosity(const GlobalOptions& global) {
   spdlog::set_level(global.verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
+}
+
+std::optional<config::Config> loadConfigOrPrint(const ConfigOptions& opts, const GlobalOptions& global,
+                                                bool validate) {
+  applyVerbosity(global);
+  registerAllTargets();
+  config::Config cfg = loadConfig(opts);
+  if (validate) cfg.validate();
+  if (opts.printConfig) {
+    std::cout << cfg.printResolved();
+    return std::nullopt;
+  }
+  return cfg;
 }
 
 }  // namespace fmcib::cli

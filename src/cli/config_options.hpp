@@ -1,5 +1,6 @@
 #pragma once
 // The options every config-driven subcommand shares, and `--a#b#c=value` override parsing.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ void addConfigOptions(CLI::App& sub, ConfigOptions& opts, GlobalOptions& global)
 std::vector<config::Override> parseOverrides(const std::vector<std::string>& extras);
 /// Loads files + overrides (ConfigError on problems).
 config::Config loadConfig(const ConfigOptions& opts);
+/// The start every config subcommand shares: -v, the registered targets, the loaded config
+/// (validated when `validate`); nullopt when --print_config printed it and the command is done.
+std::optional<config::Config> loadConfigOrPrint(const ConfigOptions& opts, const GlobalOptions& global,
+                                                bool validate = false);
 /// Sets spdlog's level from -v.
 void applyVerbosity(const GlobalOptions& global);
 /// Hands a validated config to the engine for `command` (engine issue).

@@ -9,13 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "command.hpp"
 #include "config_options.hpp"
+#include "dataset_access.hpp"
 #include "fmcib/data/data_loader.hpp"
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
@@ -93,25 +93,12 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 void exportPatches(const ExportOptions& o, GlobalOptions& global) {
-  applyVerbosity(global);
-  registerAllTargets();
-  config::Config cfg = loadConfig(o.config);
-  if (o.config.printConfig) {
-    std::cout << cfg.printResolved();
-    return;
-  }
+  std::optional<config::Config> loaded = loadConfigOrPrint(o.config, global);
+  if (!loaded) return;
+  config::Config& cfg = *loaded;
   const std::string path = "system#datasets#" + o.dataset;
-  if (!cfg.contains(path)) throw ConfigError("the config has no dataset at " + path);
-  const config::Value value = cfg.resolve(path);
-  if (!value.holds<data::Dataset>()) throw ConfigError(path + " is " + value.kindName() + ", not a dataset");
-  auto dataset = std::dynamic_pointer_cast<const data::SSLRadiomicsDataset>(value.as<data::Dataset>());
-  if (!dataset) throw ConfigError(path + " is not an fmcib.datasets.SSLRadiomicsDataset");
-
-  uint64_t seed = 0;
-  if (const char* env = std::getenv("PL_GLOBAL_SEED"))
-    seed = std::strtoull(env, nullptr, 10);
-  else if (o.config.seed >= 0)
-    seed = static_cast<uint64_t>(o.config.seed);
+  const auto dataset = resolveSslDataset(cfg, o.dataset);
+  const uint64_t seed = inspectionSeed(o.config);
   const auto [first, last] = parseRows(o.rows, dataset->size());
   const fs::path dir(o.out);
   fs::create_directories(dir);

@@ -15,14 +15,9 @@ namespace fmcib::cli {
 namespace {
 
 void runCommand(const std::string& name, const ConfigOptions& opts, GlobalOptions& global) {
-  applyVerbosity(global);
-  registerAllTargets();
-  config::Config cfg = loadConfig(opts);
-  cfg.validate();
-  if (opts.printConfig) {
-    std::cout << cfg.printResolved();
-    return;
-  }
+  std::optional<config::Config> loaded = loadConfigOrPrint(opts, global, /*validate=*/true);
+  if (!loaded) return;
+  config::Config& cfg = *loaded;
   runEngine(name, cfg, opts);
 }
 

@@ -7,25 +7,11 @@
 #include <fstream>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/io/checksum.hpp"
 
 namespace fmcib::engine {
 
 namespace {
-
-uint32_t crc32(const uint8_t* data, size_t n, uint32_t crc = 0) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 void put32(std::vector<uint8_t>& out, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
@@ -36,7 +22,7 @@ void chunk(std::vector<uint8_t>& out, const char* type, const std::vector<uint8_
   std::vector<uint8_t> typed(type, type + 4);
   typed.insert(typed.end(), body.begin(), body.end());
   out.insert(out.end(), typed.begin(), typed.end());
-  put32(out, crc32(typed.data(), typed.size()));
+  put32(out, io::crc32(typed.data(), typed.size()));
 }
 
 }  // namespace

@@ -1,0 +1,23 @@
+#include "dataset_access.hpp"
+
+#include <cstdlib>
+
+namespace fmcib::cli {
+
+std::shared_ptr<const data::SSLRadiomicsDataset> resolveSslDataset(const config::Config& cfg,
+                                                                   const std::string& name) {
+  const std::string path = "system#datasets#" + name;
+  if (!cfg.contains(path)) throw ConfigError("the config has no dataset at " + path);
+  const config::Value value = cfg.resolve(path);
+  if (!value.holds<data::Dataset>()) throw ConfigError(path + " is " + value.kindName() + ", not a dataset");
+  auto dataset = std::dynamic_pointer_cast<const data::SSLRadiomicsDataset>(value.as<data::Dataset>());
+  if (!dataset) throw ConfigError(path + " is not an fmcib.datasets.SSLRadiomicsDataset");
+  return dataset;
+}
+
+uint64_t inspectionSeed(const ConfigOptions& options) {
+  if (const char* env = std::getenv("PL_GLOBAL_SEED")) return std::strtoull(env, nullptr, 10);
+  return options.seed >= 0 ? static_cast<uint64_t>(options.seed) : 0;
+}
+
+}  // namespace fmcib::cli
