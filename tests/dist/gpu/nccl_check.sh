@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs tests/dist/gpu/nccl_check.cpp against the machine's CUDA PyTorch (its LibTorch).
-# spdlog/fmt headers come from INC (default .devcheck/include: copies of Debian's, header-only).
+# spdlog/fmt/gloo headers come from INC (default .devcheck/include), made on the Debian machine with
+#   mkdir -p .devcheck/include && cp -r /usr/include/{spdlog,fmt,gloo} .devcheck/include
+# (pip's PyTorch ships no gloo headers; fmt is used header-only). Passed on an H100, PyTorch 2.11.
 set -euo pipefail
 INC=${INC:-.devcheck/include}
 TORCH=$(python3 -c "import torch, os; print(os.path.dirname(torch.__file__))")
