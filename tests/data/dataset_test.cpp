@@ -12,6 +12,7 @@
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
 #include "fmcib/io/image_io.hpp"
+#include "support/errors.hpp"
 #include "support/paths.hpp"
 
 namespace fs = std::filesystem;
@@ -70,16 +71,7 @@ Fixture makeFixture(const std::string& tag) {
   return f;
 }
 
-template <class F>
-std::string inputErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
+using fmcib::test::errorOf;
 
 }  // namespace
 
@@ -181,7 +173,7 @@ TEST(SSLRadiomicsDataset, BadInputsNameFileRowColumnAndValue) {
   SSLRadiomicsOptions o;
   const std::string missing = (fx.dir / "missing.csv").string();
   o.path = missing;
-  EXPECT_EQ(inputErrorOf([&] { SSLRadiomicsDataset ds(o); }), "CSV file '" + missing + "' does not exist");
+  EXPECT_EQ(errorOf([&] { SSLRadiomicsDataset ds(o); }), "CSV file '" + missing + "' does not exist");
 
   auto csv = [&](const std::string& name, const std::string& text) {
     const std::string p = (fx.dir / name).string();
@@ -190,25 +182,25 @@ TEST(SSLRadiomicsDataset, BadInputsNameFileRowColumnAndValue) {
   };
   o.path = csv("nocoords.csv", "image_path,coordX,label\nscan0.nii.gz,1,2\n");
   EXPECT_EQ(
-      inputErrorOf([&] { SSLRadiomicsDataset ds(o); }),
+      errorOf([&] { SSLRadiomicsDataset ds(o); }),
       o.path +
           " is missing column(s) 'coordY', 'coordZ'; required columns: image_path, coordX, coordY, coordZ; "
           "columns present: image_path, coordX, label");
   o.label = "malignancy";
   EXPECT_EQ(
-      inputErrorOf([&] { SSLRadiomicsDataset ds(o); }),
+      errorOf([&] { SSLRadiomicsDataset ds(o); }),
       o.path +
           " is missing column(s) 'coordY', 'coordZ', 'malignancy'; required columns: image_path, coordX, "
           "coordY, coordZ, malignancy; columns present: image_path, coordX, label");
   o.label.reset();
 
   o.path = csv("text.csv", "image_path,coordX,coordY,coordZ\nscan0.nii.gz,1,2,3\nscan0.nii.gz,4,five,6\n");
-  EXPECT_EQ(inputErrorOf([&] { SSLRadiomicsDataset ds(o); }),
+  EXPECT_EQ(errorOf([&] { SSLRadiomicsDataset ds(o); }),
             o.path + " row 1 (line 3), column 'coordY': 'five' is not a number");
 
   o.path = csv("label.csv", "image_path,coordX,coordY,coordZ,y\nscan0.nii.gz,1,2,3,\n");
   o.label = "y";
-  EXPECT_EQ(inputErrorOf([&] { SSLRadiomicsDataset ds(o); }),
+  EXPECT_EQ(errorOf([&] { SSLRadiomicsDataset ds(o); }),
             o.path + " row 0 (line 2), column 'y': '' is not a number");
   o.label.reset();
 
@@ -222,12 +214,12 @@ TEST(SSLRadiomicsDataset, BadInputsNameFileRowColumnAndValue) {
   SSLRadiomicsDataset ds(o);
   data::Generator gen(0);
   EXPECT_NO_THROW(ds.get(0, gen));
-  EXPECT_EQ(inputErrorOf([&] { ds.get(1, gen); }),
+  EXPECT_EQ(errorOf([&] { ds.get(1, gen); }),
             o.path + " row 1 (line 3), column 'image_path': image 'not_there.nii.gz' does not exist");
-  const std::string broken = inputErrorOf([&] { ds.get(2, gen); });
+  const std::string broken = errorOf([&] { ds.get(2, gen); });
   EXPECT_EQ(broken.rfind(o.path + " row 2 (line 4), column 'image_path': ", 0), 0u) << broken;
   EXPECT_NE(broken.find("broken.nii.gz"), std::string::npos) << broken;
-  const std::string outside = inputErrorOf([&] { ds.get(3, gen); });
+  const std::string outside = errorOf([&] { ds.get(3, gen); });
   EXPECT_EQ(outside.rfind(o.path + " row 3 (line 5), columns coordX/coordY/coordZ = 0, 0, 5000, image '" +
                               (fx.dir / "scan0.nii.gz").string() +
                               "': seed point (0, 0, 5000) mm lies outside the scan",
@@ -237,7 +229,7 @@ TEST(SSLRadiomicsDataset, BadInputsNameFileRowColumnAndValue) {
   EXPECT_THROW(ds.get(4, gen), RuntimeError);
 
   o.path = csv("header_only.csv", "image_path,coordX,coordY,coordZ\n");
-  EXPECT_EQ(inputErrorOf([&] { SSLRadiomicsDataset d(o); }), o.path + " has a header but no rows");
+  EXPECT_EQ(errorOf([&] { SSLRadiomicsDataset d(o); }), o.path + " has a header but no rows");
 }
 
 TEST(SSLRadiomicsDataset, WorkerThreadsLoadTheSameBatchesAsTheCaller) {

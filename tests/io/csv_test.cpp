@@ -7,6 +7,7 @@
 
 #include "fmcib/config/error.hpp"
 #include "fmcib/io/csv.hpp"
+#include "support/errors.hpp"
 #include "support/paths.hpp"
 
 namespace fs = std::filesystem;
@@ -25,16 +26,7 @@ std::string writeFile(const fs::path& dir, const std::string& name, const std::s
   return p.string();
 }
 
-template <class F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
+using fmcib::test::errorOf;
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 
 #include "fmcib/config/error.hpp"
 #include "fmcib/io/image_io.hpp"
+#include "support/errors.hpp"
 #include "support/paths.hpp"
 
 namespace fs = std::filesystem;
@@ -69,16 +70,7 @@ void expectSameVolume(const Volume& a, const Volume& b, double geometryTolerance
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.byteSize()), 0) << what << ": voxels differ";
 }
 
-template <class F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const fmcib::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return "";
-}
+auto errorOf = [](auto&& f) { return fmcib::test::errorOf<fmcib::Error>(f); };
 
 }  // namespace
 
