@@ -1,4 +1,5 @@
 // Static checks of a whole config before anything is built; every problem is reported at once.
+#include <algorithm>
 #include <functional>
 #include <set>
 

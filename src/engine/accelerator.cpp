@@ -1,8 +1,8 @@
 #include "fmcib/engine/accelerator.hpp"
 
-#include <ATen/autocast_mode.h>
+#include "fmcib/common/torch_compat.hpp"
+
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include <cctype>
 #include <sstream>
@@ -142,46 +142,13 @@ DeviceChoice resolveDevice(const std::string& acceleratorIn, const config::Value
   return out;
 }
 
-namespace {
-// LibTorch 2.4 replaced the CUDA-specific autocast calls by per-device ones (the old ones warn on
-// every call there); 1.13 (Debian) only has the old ones.
-#if defined(TORCH_VERSION_MAJOR) && \
-    (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
-bool autocastEnabled() {
-  return at::autocast::is_autocast_enabled(at::kCUDA);
-}
-void setAutocastEnabled(bool on) {
-  at::autocast::set_autocast_enabled(at::kCUDA, on);
-}
-c10::ScalarType autocastDtype() {
-  return at::autocast::get_autocast_dtype(at::kCUDA);
-}
-void setAutocastDtype(c10::ScalarType t) {
-  at::autocast::set_autocast_dtype(at::kCUDA, t);
-}
-#else
-bool autocastEnabled() {
-  return at::autocast::is_enabled();
-}
-void setAutocastEnabled(bool on) {
-  at::autocast::set_enabled(on);
-}
-c10::ScalarType autocastDtype() {
-  return at::autocast::get_autocast_gpu_dtype();
-}
-void setAutocastDtype(c10::ScalarType t) {
-  at::autocast::set_autocast_gpu_dtype(t);
-}
-#endif
-}  // namespace
-
 AutocastScope::AutocastScope(std::optional<c10::ScalarType> dtype) {
   if (!dtype) return;
   active_ = true;
-  prevEnabled_ = autocastEnabled();
-  prevDtype_ = autocastDtype();
-  setAutocastEnabled(true);
-  setAutocastDtype(*dtype);
+  prevEnabled_ = compat::cudaAutocastEnabled();
+  prevDtype_ = compat::cudaAutocastDtype();
+  compat::setCudaAutocastEnabled(true);
+  compat::setCudaAutocastDtype(*dtype);
   at::autocast::increment_nesting();
 }
 
@@ -189,8 +156,8 @@ AutocastScope::~AutocastScope() {
   if (!active_) return;
   // As torch.autocast's __exit__: the cast cache lives as long as the outermost region.
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  setAutocastEnabled(prevEnabled_);
-  setAutocastDtype(prevDtype_);
+  compat::setCudaAutocastEnabled(prevEnabled_);
+  compat::setCudaAutocastDtype(prevDtype_);
 }
 
 bool GradScaler::unscale(const std::vector<at::Tensor>& params) const {

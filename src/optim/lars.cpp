@@ -1,5 +1,6 @@
 // fmcib.optimizers.LARS (SGD with layer-wise adaptive rate scaling), written as a LibTorch
 // optimizer so it shares param groups, state and schedulers with the torch.optim ones.
+#include "fmcib/common/torch_compat.hpp"
 #include "fmcib/config/error.hpp"
 #include "torch_backed.hpp"
 
@@ -58,7 +59,7 @@ class LarsTorch : public torch::optim::Optimizer {
           }
         }
         if (o.momentum() != 0) {
-          const std::string key = detail::stateKey(p);
+          const auto key = compat::optimizerStateKey(p);
           auto it = state_.find(key);
           torch::Tensor buf;
           if (it == state_.end() || !static_cast<LarsParamState&>(*it->second).momentum_buffer().defined()) {

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "fmcib/common/torch_compat.hpp"
 #include "fmcib/config/error.hpp"
 
 namespace fmcib::optim {
@@ -31,10 +32,6 @@ double numberAt(const Dict& d, const std::string& key, const std::string& what) 
   auto it = d.find(key);
   if (it == d.end()) throw InputError("optimizer state: " + what + " has no '" + key + "'");
   return number(it->value(), what + "." + key);
-}
-
-std::string stateKey(const at::Tensor& p) {
-  return c10::guts::to_string(p.unsafeGetTensorImpl());
 }
 
 void checkOverrides(const ParamGroup& g, const std::vector<std::string>& allowed,
@@ -115,7 +112,7 @@ Dict TorchBacked::state() const {
     if (initialLr_[g]) gd.insert("initial_lr", *initialLr_[g]);
     c10::List<int64_t> indices;
     for (const auto& p : grp.params()) {
-      auto it = opt_->state().find(stateKey(p));
+      auto it = opt_->state().find(compat::optimizerStateKey(p));
       if (it != opt_->state().end())
         if (auto d = paramState(*it->second)) perParam.insert(index, *d);
       indices.push_back(index++);
@@ -139,7 +136,8 @@ void TorchBacked::loadState(const Dict& state) {
                      std::to_string(numGroups()));
   const Dict perParam = state.at("state").toGenericDict();
   // Validate everything before changing anything.
-  std::vector<std::pair<std::string, std::unique_ptr<torch::optim::OptimizerParamState>>> newStates;
+  std::vector<std::pair<compat::OptimizerStateKey, std::unique_ptr<torch::optim::OptimizerParamState>>>
+      newStates;
   for (size_t g = 0; g < numGroups(); ++g) {
     const Dict gd = groups.get(g).toGenericDict();
     const auto indices = gd.at("params").toList();
@@ -152,7 +150,7 @@ void TorchBacked::loadState(const Dict& state) {
       auto it = perParam.find(idx);
       if (it == perParam.end()) continue;
       const std::string what = "state[" + std::to_string(idx.toInt()) + "]";
-      newStates.emplace_back(stateKey(params[i]),
+      newStates.emplace_back(compat::optimizerStateKey(params[i]),
                              paramStateFrom(it->value().toGenericDict(), params[i], what));
     }
   }

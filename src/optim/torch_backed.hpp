@@ -20,8 +20,6 @@ Dict stringDict();
 double number(const c10::IValue& v, const std::string& what);
 /// d[key] as a number; InputError naming `what` when missing.
 double numberAt(const Dict& d, const std::string& key, const std::string& what);
-/// The state key LibTorch's optimizers use for a parameter.
-std::string stateKey(const at::Tensor& p);
 
 class TorchBacked : public Optimizer {
  public:
