@@ -15,8 +15,8 @@ bool hasField(const c10::impl::GenericDict& d, const std::string& key) {
   return d.contains(c10::IValue(key));
 }
 
-const c10::IValue& checkpointField(const c10::impl::GenericDict& d, const std::string& key,
-                                   const std::string& path) {
+c10::IValue checkpointField(const c10::impl::GenericDict& d, const std::string& key,
+                            const std::string& path) {
   auto it = d.find(c10::IValue(key));
   if (it == d.end()) throw InputError(path + ": the checkpoint has no '" + key + "'");
   return it->value();

@@ -30,7 +30,8 @@ double numAt(const Dict& d, const std::string& key) {
 std::vector<double> doublesAt(const Dict& d, const std::string& key) {
   if (!d.contains(key)) throw InputError("scheduler state has no '" + key + "'");
   std::vector<double> out;
-  for (const auto& v : d.at(key).toListRef()) out.push_back(num(v, key));
+  const c10::IValue list = d.at(key);
+  for (const auto& v : list.toListRef()) out.push_back(num(v, key));
   return out;
 }
 c10::List<double> toList(const std::vector<double>& xs) {
@@ -343,7 +344,8 @@ void SequentialLR::loadState(const Dict& d) {
                      " schedulers, this one " + std::to_string(schedulers_.size()));
   for (size_t i = 0; i < schedulers_.size(); ++i) schedulers_[i]->loadState(children.get(i).toGenericDict());
   milestones_.clear();
-  for (const auto& m : d.at("_milestones").toListRef()) milestones_.push_back(m.toInt());
+  const c10::IValue milestones = d.at("_milestones");
+  for (const auto& m : milestones.toListRef()) milestones_.push_back(m.toInt());
   lastEpoch_ = static_cast<int64_t>(numAt(d, "last_epoch"));
   lastLr_ = doublesAt(d, "_last_lr");
 }

@@ -32,8 +32,7 @@ void loadModelState(torch::nn::Module& model, const c10::impl::GenericDict& chec
                     const std::string& path);
 
 /// Dict access for checkpoint fields; InputError naming the file and key when absent or mistyped.
-const c10::IValue& checkpointField(const c10::impl::GenericDict& d, const std::string& key,
-                                   const std::string& path);
+c10::IValue checkpointField(const c10::impl::GenericDict& d, const std::string& key, const std::string& path);
 int64_t checkpointInt(const c10::impl::GenericDict& d, const std::string& key, const std::string& path);
 bool hasField(const c10::impl::GenericDict& d, const std::string& key);
 
