@@ -6,6 +6,7 @@
 
 #include "expression_arith.hpp"
 #include "expression_parser.hpp"
+#include "fmcib/common/elide.hpp"
 
 namespace fmcib::config {
 
@@ -37,7 +38,7 @@ class Evaluator {
         return ref_(e.name);
       case Expr::Op::Name: {
         auto it = bind_.find(e.name);
-        if (it == bind_.end()) evalError("unknown name '" + e.name + "'");
+        if (it == bind_.end()) evalError("unknown name '" + elide(e.name, 80) + "'");
         return it->second;
       }
       case Expr::Op::Unary: {
@@ -98,7 +99,7 @@ class Evaluator {
       }
       if (const FunctionFn* fn = reg_.function(dotted))
         return guarded(dotted + "()", [&] { return (*fn)(args, kwargs); });
-      evalError("unknown function '" + dotted + "'");
+      evalError("unknown function '" + elide(dotted, 80) + "'");
     }
     if (callee.op != Expr::Op::Attr) evalError("only functions and methods can be called");
     Value self = eval(*callee.kids[0]);
@@ -238,12 +239,13 @@ Lambda::Lambda(std::string param, std::shared_ptr<const Expr> body, const Regist
 
 Value Lambda::operator()(const Value& x) const {
   RefFn noRefs = [this](const std::string& path) -> Value {
-    throw ConfigError("expression: reference @" + path + " inside '" + text_ + "' is not supported");
+    throw ConfigError("expression: reference @" + elide(path) + " inside '" + elide(text_) +
+                      "' is not supported");
   };
   try {
     return Evaluator(noRefs, *registry_, {{param_, x}}).eval(*body_);
   } catch (const ConfigError& e) {
-    throw ConfigError(std::string(e.what()) + " (in '" + text_ + "')");
+    throw ConfigError(std::string(e.what()) + " (in '" + elide(text_) + "')");
   }
 }
 

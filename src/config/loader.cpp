@@ -111,7 +111,7 @@ std::string Config::Impl::locate(const std::string& path) const {
 
 std::string Config::Impl::where(const std::string& path) const {
   std::string loc = locate(path);
-  return (loc.empty() ? "" : loc + ": ") + (path.empty() ? "<root>" : path);
+  return (loc.empty() ? "" : loc + ": ") + (path.empty() ? "<root>" : elide(path, 200));
 }
 
 namespace {

@@ -55,10 +55,17 @@ Value Config::Impl::resolveReference(const std::string& target, const std::strin
     std::string hint;
     const Value* parent = lookup(existing);
     if (parent && parent->isMap()) {
-      for (const auto& kv : parent->asMap()) hint += (hint.empty() ? "" : ", ") + kv.first;
-      hint = " ('" + (existing.empty() ? std::string("<root>") : existing) + "' has: " + hint + ")";
+      size_t shown = 0;
+      for (const auto& kv : parent->asMap()) {
+        if (++shown > 20) {
+          hint += ", ... (" + std::to_string(parent->asMap().size() - 20) + " more)";
+          break;
+        }
+        hint += (hint.empty() ? "" : ", ") + elide(kv.first, 60);
+      }
+      hint = " ('" + (existing.empty() ? std::string("<root>") : elide(existing)) + "' has: " + hint + ")";
     }
-    throw ConfigError(where(from) + ": missing reference @" + target + ": no such key path" + hint);
+    throw ConfigError(where(from) + ": missing reference @" + elide(target) + ": no such key path" + hint);
   }
   return resolvePath(target);
 }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "config_impl.hpp"
+#include "fmcib/common/elide.hpp"
 #include "fmcib/config/expression.hpp"
 
 namespace fmcib::config {
@@ -107,7 +108,8 @@ class Validator {
   }
 
   void reference(const std::string& target, const std::string& from) {
-    if (!c_.lookup(target)) return problem(from, "missing reference @" + target + ": no such key path");
+    if (!c_.lookup(target))
+      return problem(from, "missing reference @" + elide(target) + ": no such key path");
     edge(from, target);
   }
 
@@ -117,11 +119,11 @@ class Validator {
       for (const auto& r : e.references()) reference(r, path);
       for (const auto& f : e.functionNames())
         if (!kBuiltins.count(f) && !c_.registry->function(f))
-          problem(path, "unsupported expression '$" + text + "': unknown function '" + f +
+          problem(path, "unsupported expression '$" + elide(text) + "': unknown function '" + elide(f, 80) +
                             "'. Supported forms: " + supportedExpressionForms());
       for (const auto& m : e.methodNames())
         if (!c_.registry->hasMethodName(m))
-          problem(path, "unsupported expression '$" + text + "': unknown method '." + m +
+          problem(path, "unsupported expression '$" + elide(text) + "': unknown method '." + elide(m, 80) +
                             "()'. Supported forms: " + supportedExpressionForms());
     } catch (const ConfigError& err) {
       problem(path, err.what());

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
 
@@ -100,12 +101,13 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& text) override {
+    const bool quoted = tag == "!" || tag == "tag:yaml.org,2002:str";
+    Value v = quoted ? Value(text) : typedScalar(text);
     if (expectingKey()) {
-      if (anchor != YAML::NullAnchor) anchors_[anchor] = {Value(text), "", false, takeAnchorName()};
+      if (anchor != YAML::NullAnchor) anchors_[anchor] = {std::move(v), "", false, takeAnchorName(), text};
       return setKey(mark, text);
     }
-    const bool quoted = tag == "!" || tag == "tag:yaml.org,2002:str";
-    place(mark, quoted ? Value(text) : typedScalar(text), anchor);
+    place(mark, std::move(v), anchor, &text);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -117,9 +119,9 @@ class TreeBuilder : public YAML::EventHandler {
            "recursive alias *" + a.name + ": it is inside the node anchored &" + a.name + " at '" +
                shown(a.path) + "', which would contain itself");
     if (expectingKey()) {
-      if (!a.value.isString())
+      if (!a.scalarText)
         fail(mark, childPath(), "a mapping key must be a scalar, not an alias to a " + a.value.kindName());
-      return setKey(mark, a.value.asString());
+      return setKey(mark, *a.scalarText);
     }
     const std::string path = childPath();
     if (const char* over = budget_.add(a.value, path.size(), depth()))
@@ -128,10 +130,12 @@ class TreeBuilder : public YAML::EventHandler {
     // The copy has the locations of the anchored original.
     const int line = lineOf(mark);
     std::vector<std::pair<std::string, Location>> copied;
-    const std::string from = a.path + "#";
-    for (auto s = sources_.lower_bound(from);
-         s != sources_.end() && s->first.compare(0, from.size(), from) == 0; ++s)
-      copied.emplace_back(path + s->first.substr(a.path.size()), s->second);
+    if (a.value.isMap() || a.value.isList()) {
+      const std::string from = a.path + "#";
+      for (auto s = sources_.lower_bound(from);
+           s != sources_.end() && s->first.compare(0, from.size(), from) == 0; ++s)
+        copied.emplace_back(path + s->first.substr(a.path.size()), s->second);
+    }
     attach(a.value.deepCopy(), path, line);
     for (auto& [p, loc] : copied) sources_[p] = std::move(loc);
   }
@@ -153,6 +157,7 @@ class TreeBuilder : public YAML::EventHandler {
     std::string path;
     bool open = false;
     std::string name;
+    std::optional<std::string> scalarText;  // as written, for an alias used as a key
   };
   struct Frame {
     Value value;
@@ -198,11 +203,13 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   // A finished value at the current position.
-  void place(const YAML::Mark& mark, Value v, YAML::anchor_t anchor) {
+  void place(const YAML::Mark& mark, Value v, YAML::anchor_t anchor, const std::string* text = nullptr) {
     const std::string path = childPath();
     if (const char* over = budget_.add(v, path.size(), depth()))
       fail(mark, path, "the config has more than " + SizeBudget::limitText(over));
-    if (anchor != YAML::NullAnchor) anchors_[anchor] = {v, path, false, takeAnchorName()};
+    if (anchor != YAML::NullAnchor)
+      anchors_[anchor] = {v, path, false, takeAnchorName(),
+                          text ? std::optional<std::string>(*text) : std::nullopt};
     attach(std::move(v), path, lineOf(mark));
   }
 
@@ -236,7 +243,7 @@ class TreeBuilder : public YAML::EventHandler {
     f.value = std::move(v);
     f.path = path;
     f.anchor = anchor;
-    if (anchor != YAML::NullAnchor) anchors_[anchor] = {Value(), path, true, takeAnchorName()};
+    if (anchor != YAML::NullAnchor) anchors_[anchor] = {Value(), path, true, takeAnchorName(), std::nullopt};
     marks_.push_back(mark);
     stack_.push_back(std::move(f));
   }

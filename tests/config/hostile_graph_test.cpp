@@ -47,6 +47,24 @@ TEST(ConfigHostileGraph, LongReferenceChainValidatesAndResolvesToADepthError) {
   EXPECT_NE(ok.printResolved().find("a0: 1"), npos);
 }
 
+TEST(ConfigHostileGraph, ChainsOfExpressionsAndComponentsUpToTheDepthLimitResolve) {
+  // The deepest resolution the limit allows must fit on the stack with its heaviest frames:
+  // expressions evaluating references, and components building their arguments.
+  const size_t n = limits::kMaxResolveDepth / 2 - 5;
+  std::string y = "vars:\n";
+  for (size_t i = 0; i < n; ++i)
+    y += "  e" + std::to_string(i) + ": '$@vars#t" + std::to_string(i) + " + 1'\n  t" + std::to_string(i) +
+         ": '$len([@vars#e" + std::to_string(i + 1) + "]) + @vars#e" + std::to_string(i + 1) + "'\n";
+  y += "  e" + std::to_string(n) + ": 0\n";
+  EXPECT_EQ(load(y).resolve("vars#e0").asInt(), static_cast<int64_t>(2 * n));
+  std::string things = "vars:\n  c0: {_target_: test.Thing, a: 1}\n";
+  for (size_t i = 1; i < limits::kMaxResolveDepth / 2 - 5; ++i)
+    things += "  c" + std::to_string(i) + ": {_target_: test.Thing, a: 1, child: '@vars#c" +
+              std::to_string(i - 1) + "'}\n";
+  Config c = load(things);
+  EXPECT_NO_THROW(c.resolve("vars#c" + std::to_string(limits::kMaxResolveDepth / 2 - 6)));
+}
+
 TEST(ConfigHostileGraph, LongCycleIsReportedShortened) {
   std::string y = "vars:\n";
   for (int i = 0; i < 50000; ++i)

@@ -68,6 +68,8 @@ TEST(ConfigHostileYaml, AliasesAreIndependentCopiesWithTheirLines) {
   EXPECT_EQ(c.locate("vars#d#c"), "test.yaml:4");  // where the copied value was written
   // An alias as a key takes the anchored scalar's text.
   EXPECT_EQ(load("vars:\n  k: &k name\n  *k : 2\n").raw("vars#name").asInt(), 2);
+  // A scalar anchored as a key is typed when used as a value.
+  EXPECT_EQ(load("vars:\n  &n 5 : a\n  b: *n\n").raw("vars#b").asInt(), 5);
 }
 
 TEST(ConfigHostileYaml, BillionLaughsStopsAtTheNodeLimit) {

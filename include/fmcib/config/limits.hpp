@@ -20,7 +20,7 @@ constexpr size_t kMaxBytes = size_t{64} << 20;
 /// Length of a chain of `%` copies (a copy whose text is itself a copy, ...).
 constexpr size_t kMaxMacroChain = 256;
 /// Depth of resolution: nested keys plus `@` references followed from one value.
-constexpr size_t kMaxResolveDepth = 1000;
+constexpr size_t kMaxResolveDepth = 512;
 /// Nesting of one `$` expression (parentheses, brackets, calls, unary signs, `**`, attribute
 /// and index chains); CPython's parser stops at 200 nested parentheses too.
 constexpr size_t kMaxExpressionDepth = 200;
