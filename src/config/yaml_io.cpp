@@ -178,7 +178,7 @@ class TreeBuilder : public YAML::EventHandler {
   std::string childPath() const {
     if (stack_.empty()) return prefix_;
     const Frame& f = stack_.back();
-    if (f.value.isMap()) return joinPath(f.path, f.key);
+    if (f.value.isMap()) return f.haveKey ? joinPath(f.path, f.key) : f.path;
     return joinPath(f.path, std::to_string(f.value.asList().size()));
   }
 
