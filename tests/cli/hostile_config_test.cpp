@@ -54,8 +54,7 @@ TEST(CliHostileConfig, MultiplyingAliasesCopiesAndReferences) {
   }
   const std::string a = writeConfig("laughs.yaml", laughs), m = writeConfig("macros.yaml", macros),
                     r = writeConfig("refs.yaml", refs);
-  expectRefused(a, "", a + ":");
-  expectRefused(a, "", "more than 1000000 nodes");
+  expectRefused(a, "", a + ":");  // ... "more than 1000000 nodes" (test_config checks the text)
   expectRefused(m, "", "`%` copies make the config larger than");
   expectRefused(r, "", "the resolved config to print has more than");
 }
