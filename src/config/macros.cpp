@@ -1,6 +1,7 @@
 // After merges and overrides: `%` macros expanded (copies counted against the size limits, chains
 // bounded) and relative ids (`@#x`, `@##x`, `%#x`) made absolute.
 #include <algorithm>
+#include <memory>
 
 #include "config_impl.hpp"
 #include "fmcib/common/elide.hpp"
@@ -35,10 +36,10 @@ std::string normalizeRelative(const std::string& text, const std::string& id) {
 }
 
 struct Config::Impl::MacroState {
-  std::vector<std::string> chain;      // targets being copied, outermost first
-  size_t depth = 0;                    // nesting depth of the node being expanded
-  SizeBudget budget;                   // the whole tree as it grows
-  std::map<std::string, Value> files;  // `%file.yaml#key` sources, read once
+  std::vector<std::string> chain;                      // targets being copied, outermost first
+  size_t depth = 0;                                    // nesting depth of the node being expanded
+  SizeBudget budget;                                   // the whole tree as it grows
+  std::map<std::string, std::unique_ptr<Impl>> files;  // `%file.yaml#key` sources, read once
 };
 
 std::string chainText(const std::vector<std::string>& items, size_t from, const std::string& last,
@@ -80,15 +81,14 @@ void Config::Impl::expandMacros(Value& node, const std::string& path, MacroState
     size_t hash = target.find('#');
     std::string head = target.substr(0, hash);
     if (isConfigFileName(head)) {
-      auto cached = state.files.find(head);
-      if (cached == state.files.end()) {
+      std::unique_ptr<Impl>& file = state.files[head];
+      if (!file) {
+        file = std::make_unique<Impl>(*registry);
         std::map<std::string, Location> ignored;
-        cached = state.files.emplace(head, readYamlFile(head, ignored)).first;
+        file->root = readYamlFile(head, ignored);
       }
-      Impl tmp(*registry);
-      tmp.root = cached->second;
       std::string inner = hash == std::string::npos ? "" : target.substr(hash + 1);
-      const Value* v = tmp.lookup(inner);
+      const Value* v = file->lookup(inner);
       if (!v)
         throw ConfigError(where(path) + ": macro '%" + elide(target) + "': no key '" + elide(inner) +
                           "' in " + head);

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 
 #include "config_test_support.hpp"
 #include "fmcib/config/limits.hpp"
 #include "support/errors.hpp"
+#include "support/paths.hpp"
 
 using fmcib::ConfigError;
 using fmcib::config::Config;
@@ -112,4 +114,22 @@ TEST(ConfigHostileGraph, UnparsableNumbersNameTheKey) {
   EXPECT_EQ(c.resolve("vars#c").asDouble(), 0.0);
   EXPECT_TRUE(std::isnan(c.resolve("vars#d").asDouble()));
   EXPECT_NE(c.printResolved().find("a: .inf"), npos);
+}
+
+TEST(ConfigHostileGraph, MacrosFromOtherFilesAreReadOnceAndCounted) {
+  auto dir = fmcib::test::tempDir("cfg-macro-file");
+  const std::string other = (dir / "other.yaml").string();
+  std::string big = "vars:\n";
+  for (int i = 0; i < 1000; ++i) big += "  k" + std::to_string(i) + ": [" + std::to_string(i) + ", 2]\n";
+  std::ofstream(other) << big;
+  std::string y = "vars:\n";
+  for (int i = 0; i < 2000; ++i)
+    y += "  c" + std::to_string(i) + ": '%" + other + "#vars#k" + std::to_string(i % 1000) + "'\n";
+  Config c = load(y);
+  EXPECT_EQ(c.raw("vars#c1999#0").asInt(), 999);
+  EXPECT_EQ(c.raw("vars#c5#1").asInt(), 2);
+  std::string e = errorOf<ConfigError>([&] { load("vars:\n  x: '%" + other + "#vars#nope'\n"); });
+  EXPECT_NE(e.find("test.yaml:2: vars#x: macro '%" + other + "#vars#nope': no key 'vars#nope' in " + other),
+            npos)
+      << e;
 }
