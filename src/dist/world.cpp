@@ -17,8 +17,12 @@ std::optional<std::string> env(const char* name) {
 }
 
 int envInt(const char* name, int minimum) {
-  return static_cast<int>(
-      requireInt(*env(name), std::string("environment variable ") + name, minimum, INT_MAX));
+  const std::string s = env(name).value_or("");
+  const std::optional<int64_t> v = parseInt64(s);
+  if (!v || *v < minimum || *v > INT_MAX)
+    throw ConfigError(std::string("environment variable ") + name + "='" + elide(s) +
+                      "' must be an integer >= " + std::to_string(minimum));
+  return static_cast<int>(*v);
 }
 
 int envIntOr(const char* name, int fallback, int minimum) {
