@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "fmcib/common/parse_number.hpp"
+
 namespace fmcib::cli {
 
 std::shared_ptr<const data::SSLRadiomicsDataset> resolveSslDataset(const config::Config& cfg,
@@ -16,7 +18,8 @@ std::shared_ptr<const data::SSLRadiomicsDataset> resolveSslDataset(const config:
 }
 
 uint64_t inspectionSeed(const ConfigOptions& options) {
-  if (const char* env = std::getenv("PL_GLOBAL_SEED")) return std::strtoull(env, nullptr, 10);
+  if (const char* env = std::getenv("PL_GLOBAL_SEED"); env && *env)
+    return static_cast<uint64_t>(requireInt(env, "environment variable PL_GLOBAL_SEED", 0));
   return options.seed >= 0 ? static_cast<uint64_t>(options.seed) : 0;
 }
 

@@ -16,6 +16,8 @@
 #include "command.hpp"
 #include "config_options.hpp"
 #include "dataset_access.hpp"
+#include "fmcib/common/elide.hpp"
+#include "fmcib/common/parse_number.hpp"
 #include "fmcib/data/data_loader.hpp"
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
@@ -41,14 +43,9 @@ std::pair<int64_t, int64_t> parseRows(const std::string& text, int64_t n) {
   const size_t colon = text.find(':');
   auto bound = [&](const std::string& s, int64_t fallback) {
     if (s.empty()) return fallback;
-    size_t used = 0;
-    int64_t v = 0;
-    try {
-      v = std::stoll(s, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != s.size()) throw ConfigError("--rows expects START:END (e.g. 0:20), got '" + text + "'");
+    const std::optional<int64_t> parsed = parseInt64(s);
+    if (!parsed) throw ConfigError("--rows expects START:END (e.g. 0:20), got '" + elide(text) + "'");
+    int64_t v = *parsed;
     if (v < 0) v += n;
     return std::clamp<int64_t>(v, 0, n);
   };

@@ -1,11 +1,12 @@
 #include "fmcib/config/expression.hpp"
 
-#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "expression_arith.hpp"
 #include "expression_parser.hpp"
+#include "fmcib/common/elide.hpp"
 
 namespace fmcib::config {
 
@@ -22,71 +23,7 @@ namespace {
 using Bindings = std::map<std::string, Value>;
 using RefFn = std::function<Value(const std::string&)>;
 
-[[noreturn]] void evalError(const std::string& msg) {
-  throw ConfigError("expression: " + msg);
-}
-
-double toDouble(const Value& v, const char* op) {
-  if (v.isBool()) return v.asBool() ? 1.0 : 0.0;
-  if (!v.isNumber())
-    evalError(std::string("operator ") + op + " needs numbers, got " + v.kindName() + " " + v.repr());
-  return v.asDouble();
-}
-bool intLike(const Value& v) {
-  return v.isInt() || v.isBool();
-}
-int64_t toInt(const Value& v) {
-  return v.isBool() ? (v.asBool() ? 1 : 0) : v.asInt();
-}
-
-int64_t floorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-// Python semantics for the arithmetic subset.
-Value arith(const std::string& op, const Value& a, const Value& b) {
-  if (op == "+" && a.isString() && b.isString()) return Value(a.asString() + b.asString());
-  if (op == "+" && a.isList() && b.isList()) {
-    List out = a.asList();
-    out.insert(out.end(), b.asList().begin(), b.asList().end());
-    return Value(std::move(out));
-  }
-  bool ints = intLike(a) && intLike(b);
-  double x = toDouble(a, op.c_str()), y = toDouble(b, op.c_str());
-  if (op == "+") return ints ? Value(toInt(a) + toInt(b)) : Value(x + y);
-  if (op == "-") return ints ? Value(toInt(a) - toInt(b)) : Value(x - y);
-  if (op == "*") return ints ? Value(toInt(a) * toInt(b)) : Value(x * y);
-  if (op == "/") {
-    if (y == 0) evalError("division by zero");
-    return Value(x / y);
-  }
-  if (op == "//") {
-    if (y == 0) evalError("integer division by zero");
-    return ints ? Value(floorDiv(toInt(a), toInt(b))) : Value(std::floor(x / y));
-  }
-  if (op == "%") {
-    if (y == 0) evalError("modulo by zero");
-    if (ints) {
-      int64_t m = toInt(a) % toInt(b);
-      if (m != 0 && ((m < 0) != (toInt(b) < 0))) m += toInt(b);
-      return Value(m);
-    }
-    double m = std::fmod(x, y);
-    if (m != 0 && ((m < 0) != (y < 0))) m += y;
-    return Value(m);
-  }
-  if (op == "**") {
-    if (ints && toInt(b) >= 0) {
-      int64_t r = 1, base = toInt(a);
-      for (int64_t i = 0; i < toInt(b); ++i) r *= base;
-      return Value(r);
-    }
-    return Value(std::pow(x, y));
-  }
-  evalError("unknown operator " + op);
-}
+using pyarith::evalError;
 
 class Evaluator {
  public:
@@ -101,17 +38,19 @@ class Evaluator {
         return ref_(e.name);
       case Expr::Op::Name: {
         auto it = bind_.find(e.name);
-        if (it == bind_.end()) evalError("unknown name '" + e.name + "'");
+        if (it == bind_.end()) evalError("unknown name '" + elide(e.name, 80) + "'");
         return it->second;
       }
       case Expr::Op::Unary: {
         Value v = eval(*e.kids[0]);
-        if (e.name == "+") return v;
-        if (intLike(v)) return Value(-toInt(v));
-        return Value(-toDouble(v, "-"));
+        for (auto sign = e.name.rbegin(); sign != e.name.rend(); ++sign) v = pyarith::unary(*sign, v);
+        return v;
       }
-      case Expr::Op::Binary:
-        return arith(e.name, eval(*e.kids[0]), eval(*e.kids[1]));
+      case Expr::Op::Binary: {
+        Value acc = eval(*e.kids[0]);
+        for (size_t i = 1; i < e.kids.size(); ++i) acc = pyarith::binary(e.ops[i - 1], acc, eval(*e.kids[i]));
+        return acc;
+      }
       case Expr::Op::ListLit: {
         List out;
         for (const auto& k : e.kids) out.push_back(eval(*k));
@@ -158,15 +97,30 @@ class Evaluator {
       if (dotted.find('.') == std::string::npos) {
         if (auto v = builtin(dotted, args)) return *v;
       }
-      if (const FunctionFn* fn = reg_.function(dotted)) return (*fn)(args, kwargs);
-      evalError("unknown function '" + dotted + "'");
+      if (const FunctionFn* fn = reg_.function(dotted))
+        return guarded(dotted + "()", [&] { return (*fn)(args, kwargs); });
+      evalError("unknown function '" + elide(dotted, 80) + "'");
     }
     if (callee.op != Expr::Op::Attr) evalError("only functions and methods can be called");
     Value self = eval(*callee.kids[0]);
     if (!self.isObject()) evalError("method ." + callee.name + "() on a " + self.kindName());
     const MethodFn* m = reg_.method(self.asObject().type, callee.name);
     if (!m) evalError("no method ." + callee.name + "() on " + self.kindName());
-    return (*m)(self, args, kwargs);
+    return guarded("." + callee.name + "()", [&] { return (*m)(self, args, kwargs); });
+  }
+
+  // What a registered function throws that is not one of fmcib's errors (a library's) becomes a
+  // RuntimeError that names the call.
+  template <class F>
+  static Value guarded(const std::string& what, F&& call) {
+    try {
+      return call();
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      const std::string msg = e.what();
+      throw RuntimeError("expression: " + what + " failed: " + msg.substr(0, msg.find('\n')));
+    }
   }
 
   std::optional<Value> builtin(const std::string& name, const List& a) {
@@ -186,30 +140,28 @@ class Evaluator {
     }
     if (name == "int") {
       need(1);
-      return Value(static_cast<int64_t>(std::trunc(toDouble(a[0], "int()"))));
+      return pyarith::toInt(a[0]);
     }
     if (name == "float") {
       need(1);
-      return Value(toDouble(a[0], "float()"));
+      return pyarith::toFloat(a[0]);
     }
     if (name == "abs") {
       need(1);
-      return intLike(a[0]) ? Value(static_cast<int64_t>(std::llabs(toInt(a[0]))))
-                           : Value(std::fabs(toDouble(a[0], "abs()")));
+      return pyarith::absolute(a[0]);
     }
     if (name == "round") {
-      if (a.size() == 1) return Value(static_cast<int64_t>(std::nearbyint(toDouble(a[0], "round()"))));
+      if (a.size() == 1) return pyarith::round(a[0], nullptr);
       need(2);
-      double f = std::pow(10.0, toDouble(a[1], "round()"));
-      return Value(std::nearbyint(toDouble(a[0], "round()") * f) / f);
+      return pyarith::round(a[0], &a[1]);
     }
     if (name == "min" || name == "max") {
       List items = (a.size() == 1 && a[0].isList()) ? a[0].asList() : a;
       if (items.empty()) evalError(name + "() of nothing");
       Value best = items[0];
       for (const auto& v : items) {
-        bool less = toDouble(v, name.c_str()) < toDouble(best, name.c_str());
-        if (name == "min" ? less : toDouble(v, name.c_str()) > toDouble(best, name.c_str())) best = v;
+        // Python keeps the first of equal items.
+        if (name == "min" ? pyarith::less(v, best, "min()") : pyarith::less(best, v, "max()")) best = v;
       }
       return best;
     }
@@ -287,12 +239,13 @@ Lambda::Lambda(std::string param, std::shared_ptr<const Expr> body, const Regist
 
 Value Lambda::operator()(const Value& x) const {
   RefFn noRefs = [this](const std::string& path) -> Value {
-    throw ConfigError("expression: reference @" + path + " inside '" + text_ + "' is not supported");
+    throw ConfigError("expression: reference @" + elide(path) + " inside '" + elide(text_) +
+                      "' is not supported");
   };
   try {
     return Evaluator(noRefs, *registry_, {{param_, x}}).eval(*body_);
   } catch (const ConfigError& e) {
-    throw ConfigError(std::string(e.what()) + " (in '" + text_ + "')");
+    throw ConfigError(std::string(e.what()) + " (in '" + elide(text_) + "')");
   }
 }
 

@@ -1,8 +1,12 @@
 #include "expression_parser.hpp"
 
+#include <algorithm>
 #include <cctype>
 
+#include "fmcib/common/elide.hpp"
+#include "fmcib/common/parse_number.hpp"
 #include "fmcib/config/expression.hpp"
+#include "fmcib/config/limits.hpp"
 
 namespace fmcib::config {
 
@@ -16,7 +20,7 @@ struct Token {
 };
 
 [[noreturn]] void syntaxError(const std::string& text, size_t pos, const std::string& what) {
-  throw ConfigError("unsupported expression '$" + text + "': " + what + " at character " +
+  throw ConfigError("unsupported expression '$" + elide(text) + "': " + what + " at character " +
                     std::to_string(pos + 1) + ". Supported forms: " + supportedExpressionForms());
 }
 
@@ -51,10 +55,12 @@ std::vector<Token> tokenize(const std::string& s) {
       }
       std::string t = s.substr(start, i - start);
       Value v;
-      try {
-        v = isFloat ? Value(std::stod(t)) : Value(static_cast<int64_t>(std::stoll(t)));
-      } catch (const std::exception&) {
-        syntaxError(s, start, "number out of range");
+      if (isFloat) {
+        v = Value(*parseDecimal(t));  // the scan above only takes decimal numbers
+      } else if (std::optional<int64_t> n = parseInt64(t)) {
+        v = Value(*n);
+      } else {
+        syntaxError(s, start, "integer " + elide(t, 40) + " does not fit in 64 bits");
       }
       out.push_back({Token::Type::Number, t, v, start});
     } else if (c == '\'' || c == '"') {
@@ -97,22 +103,49 @@ class Parser {
 
   ExprPtr parseAll() {
     ExprPtr e = expr();
-    if (peek().type != Token::Type::End) fail("unexpected '" + peek().text + "'");
+    if (peek().type != Token::Type::End) fail("unexpected '" + elide(peek().text, 40) + "'");
     return e;
   }
 
  private:
+  // Counts the parser's own recursion (parentheses, brackets, calls, lambda bodies, `**`); the
+  // whole expression is not a level of its own, so that 200 parentheses pass as in CPython.
+  class Nesting {
+   public:
+    explicit Nesting(Parser& p) : p_(p) {
+      if (++p_.nesting_ > limits::kMaxExpressionDepth + 1) p_.tooDeep();
+    }
+    ~Nesting() { --p_.nesting_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    Parser& p_;
+  };
+
   const Token& peek() const { return toks_[i_]; }
   bool isOp(const char* op) const { return peek().type == Token::Type::Op && peek().text == op; }
   bool isIdent(const char* id) const { return peek().type == Token::Type::Ident && peek().text == id; }
   [[noreturn]] void fail(const std::string& what) const { syntaxError(text_, peek().pos, what); }
+  [[noreturn]] void tooDeep() const {
+    fail("nested deeper than " + std::to_string(limits::kMaxExpressionDepth) +
+         " levels (limits::kMaxExpressionDepth)");
+  }
   void expect(const char* op) {
     if (!isOp(op)) fail(std::string("expected '") + op + "'");
     ++i_;
   }
-  static ExprPtr make(Expr e) { return std::make_shared<const Expr>(std::move(e)); }
+  ExprPtr make(Expr e) const {
+    size_t below = 0;
+    for (const auto& k : e.kids) below = std::max(below, k->depth);
+    for (const auto& kv : e.kwargs) below = std::max(below, kv.second->depth);
+    e.depth = below + 1;
+    if (e.depth > limits::kMaxExpressionDepth) tooDeep();
+    return std::make_shared<const Expr>(std::move(e));
+  }
 
   ExprPtr expr() {
+    Nesting guard(*this);
     if (isIdent("lambda")) {
       ++i_;
       if (peek().type != Token::Type::Ident) fail("expected a lambda parameter name");
@@ -127,51 +160,58 @@ class Parser {
     return additive();
   }
 
-  ExprPtr binary(ExprPtr lhs, const std::string& op, ExprPtr rhs) {
+  // One left-associative chain of operators of one precedence level.
+  template <class Operand>
+  ExprPtr chain(std::initializer_list<const char*> operators, Operand operand) {
+    ExprPtr first = operand();
     Expr e;
     e.op = Expr::Op::Binary;
-    e.name = op;
-    e.kids = {std::move(lhs), std::move(rhs)};
-    return make(std::move(e));
+    for (;;) {
+      const char* found = nullptr;
+      for (const char* op : operators)
+        if (isOp(op)) found = op;
+      if (!found) break;
+      ++i_;
+      if (e.kids.empty()) e.kids.push_back(first);
+      e.ops.emplace_back(found);
+      e.kids.push_back(operand());
+    }
+    return e.kids.empty() ? first : make(std::move(e));
   }
 
   ExprPtr additive() {
-    ExprPtr lhs = term();
-    while (isOp("+") || isOp("-")) {
-      std::string op = peek().text;
-      ++i_;
-      lhs = binary(lhs, op, term());
-    }
-    return lhs;
+    return chain({"+", "-"}, [this] { return term(); });
   }
 
   ExprPtr term() {
-    ExprPtr lhs = unary();
-    while (isOp("*") || isOp("/") || isOp("//") || isOp("%")) {
-      std::string op = peek().text;
-      ++i_;
-      lhs = binary(lhs, op, unary());
-    }
-    return lhs;
+    return chain({"*", "/", "//", "%"}, [this] { return unary(); });
   }
 
   ExprPtr unary() {
-    if (isOp("-") || isOp("+")) {
-      Expr e;
-      e.op = Expr::Op::Unary;
-      e.name = peek().text;
+    std::string signs;
+    while (isOp("-") || isOp("+")) {
+      signs += peek().text;
       ++i_;
-      e.kids.push_back(unary());
-      return make(std::move(e));
     }
-    return power();
+    ExprPtr operand = power();
+    if (signs.empty()) return operand;
+    Expr e;
+    e.op = Expr::Op::Unary;
+    e.name = std::move(signs);
+    e.kids.push_back(std::move(operand));
+    return make(std::move(e));
   }
 
   ExprPtr power() {
     ExprPtr base = postfix();
     if (isOp("**")) {
       ++i_;
-      return binary(base, "**", unary());  // right-associative, binds tighter than unary on its left
+      Nesting guard(*this);  // right-associative: `2**2**2...` nests
+      Expr e;
+      e.op = Expr::Op::Binary;
+      e.ops = {"**"};
+      e.kids = {base, unary()};  // binds tighter than a unary sign on its left, looser on its right
+      return make(std::move(e));
     }
     return base;
   }
@@ -287,6 +327,7 @@ class Parser {
   std::string text_;
   std::vector<Token> toks_;
   size_t i_ = 0;
+  size_t nesting_ = 0;
 };
 
 }  // namespace

@@ -1,8 +1,11 @@
-// Loading: files merged in order, overrides applied, `%` macros expanded, relative ids made absolute.
+// Loading: files merged in order and overrides applied (then macros.cpp finalizes the tree).
 #include <algorithm>
-#include <cctype>
+#include <unordered_map>
 
 #include "config_impl.hpp"
+#include "fmcib/common/elide.hpp"
+#include "fmcib/common/parse_number.hpp"
+#include "fmcib/config/limits.hpp"
 
 namespace fmcib::config {
 
@@ -37,11 +40,10 @@ bool isSpecialKey(const std::string& key) {
 namespace {
 
 bool parseIndex(const std::string& s, size_t size, size_t& index) {
-  if (s.empty() ||
-      !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-    return false;
-  index = std::stoul(s);
-  return index < size;
+  const std::optional<uint64_t> v = parseUint64(s);
+  if (!v || *v >= size) return false;
+  index = static_cast<size_t>(*v);
+  return true;
 }
 
 template <class V>
@@ -60,10 +62,27 @@ V* step(V* node, const std::string& key) {
 
 }  // namespace
 
+const Value* Config::Impl::child(const Value& node, const std::string& key) const {
+  constexpr size_t kIndexFrom = 32;  // keys; smaller maps are scanned
+  if (!node.isMap() || node.asMap().size() < kIndexFrom) return step(&node, key);
+  const Map& map = node.asMap();
+  // The index is keyed by address and may be stale (the map changed, or another took its place);
+  // a hit is checked against the map itself, anything else falls back to a scan.
+  auto& index = keyIndex_[&map];
+  if (index.size() != map.size()) {
+    index.clear();
+    for (size_t i = 0; i < map.size(); ++i) index.emplace(map[i].first, i);
+  }
+  auto it = index.find(key);
+  if (it != index.end() && it->second < map.size() && map[it->second].first == key)
+    return &map[it->second].second;
+  return step(&node, key);
+}
+
 const Value* Config::Impl::lookup(const std::string& path) const {
   const Value* node = &root;
   for (const auto& key : splitPath(path)) {
-    node = step(node, key);
+    node = child(*node, key);
     if (!node) return nullptr;
   }
   return node;
@@ -92,7 +111,7 @@ std::string Config::Impl::locate(const std::string& path) const {
 
 std::string Config::Impl::where(const std::string& path) const {
   std::string loc = locate(path);
-  return (loc.empty() ? "" : loc + ": ") + (path.empty() ? "<root>" : path);
+  return (loc.empty() ? "" : loc + ": ") + (path.empty() ? "<root>" : elide(path, 200));
 }
 
 namespace {
@@ -135,11 +154,29 @@ void Config::Impl::setPath(const std::string& path, Value v, const Location& ori
   } else {
     parent->set(keys.back(), v);
   }
-  // Drop stale locations below the path, then record the new origin.
-  for (auto it = sources.lower_bound(path); it != sources.end() && it->first.rfind(path, 0) == 0;)
-    it = sources.erase(it);
+  dropSources(path);
   recordSources(sources, path, v, origin);
 }
+
+void Config::Impl::dropSources(const std::string& path) {
+  sources.erase(path);
+  const std::string below = path + "#";
+  for (auto it = sources.lower_bound(below);
+       it != sources.end() && it->first.compare(0, below.size(), below) == 0;)
+    it = sources.erase(it);
+}
+
+namespace {
+// The locations of `from` and below in a later file, renamed to `to`.
+void adoptSources(std::map<std::string, Location>& sources, const std::map<std::string, Location>& later,
+                  const std::string& from, const std::string& to) {
+  if (auto it = later.find(from); it != later.end()) sources[to] = it->second;
+  const std::string below = from + "#";
+  for (auto it = later.lower_bound(below);
+       it != later.end() && it->first.compare(0, below.size(), below) == 0; ++it)
+    sources[to + it->first.substr(from.size())] = it->second;
+}
+}  // namespace
 
 void Config::Impl::merge(const Value& later, const std::map<std::string, Location>& laterSources) {
   for (const auto& [key, value] : later.asMap()) {
@@ -148,11 +185,27 @@ void Config::Impl::merge(const Value& later, const std::map<std::string, Locatio
       std::string path = key.substr(1);
       Value* existing = lookupMutable(path);
       if (existing && existing->isMap() && value.isMap()) {
-        for (const auto& kv : value.asMap()) existing->set(kv.first, kv.second);
-        recordSources(sources, path, *existing, origin);
+        Map& map = existing->mutableMap();
+        std::unordered_map<std::string, size_t> position;  // linear in the size of both maps
+        for (size_t i = 0; i < map.size(); ++i) position.emplace(map[i].first, i);
+        for (const auto& [k, v] : value.asMap()) {
+          auto it = position.find(k);
+          if (it != position.end()) {
+            map[it->second].second = v;
+          } else {
+            position.emplace(k, map.size());
+            map.emplace_back(k, v);
+          }
+          dropSources(joinPath(path, k));
+          adoptSources(sources, laterSources, joinPath(key, k), joinPath(path, k));
+        }
       } else if (existing && existing->isList() && value.isList()) {
-        for (const auto& e : value.asList()) existing->mutableList().push_back(e);
-        recordSources(sources, path, *existing, origin);
+        List& list = existing->mutableList();
+        for (size_t i = 0; i < value.asList().size(); ++i) {
+          adoptSources(sources, laterSources, joinPath(key, std::to_string(i)),
+                       joinPath(path, std::to_string(list.size())));
+          list.push_back(value.asList()[i]);
+        }
       } else if (!existing) {
         setPath(path, value, origin);
       } else {
@@ -164,112 +217,10 @@ void Config::Impl::merge(const Value& later, const std::map<std::string, Locatio
       setPath(key, value, origin);
     } else {
       root.set(key, value);
-      for (auto it = sources.lower_bound(key); it != sources.end() && it->first.rfind(key, 0) == 0;)
-        it = sources.erase(it);
-      for (const auto& [p, loc] : laterSources)
-        if (p == key || p.rfind(key + "#", 0) == 0) sources[p] = loc;
+      dropSources(key);
+      adoptSources(sources, laterSources, key, key);
     }
   }
-}
-
-std::string normalizeRelative(const std::string& text, const std::string& id) {
-  std::vector<std::string> current = splitPath(id);
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    char c = text[i];
-    if ((c == '@' || c == '%') && i + 1 < text.size() && text[i + 1] == '#') {
-      size_t n = 0;
-      size_t j = i + 1;
-      while (j < text.size() && text[j] == '#') ++n, ++j;
-      if (n > current.size())
-        throw ConfigError("relative reference '" + text.substr(i, j - i) + "' in '" + text + "' at '" + id +
-                          "' goes above the top of the config");
-      std::string base;
-      for (size_t k = 0; k + n < current.size(); ++k) base = joinPath(base, current[k]);
-      out += c;
-      if (!base.empty()) out += base + "#";
-      i = j;
-    } else {
-      out += c;
-      ++i;
-    }
-  }
-  return out;
-}
-
-void Config::Impl::expandMacros(Value& node, const std::string& path, std::vector<std::string>& chain) {
-  if (node.isString() && !node.asString().empty() && node.asString()[0] == '%') {
-    std::string target = normalizeRelative(node.asString(), path).substr(1);
-    if (std::find(chain.begin(), chain.end(), target) != chain.end()) {
-      std::string msg;
-      for (const auto& c : chain) msg += "%" + c + " -> ";
-      throw ConfigError(where(path) + ": macro cycle: " + msg + "%" + target);
-    }
-    Value copy;
-    std::map<std::string, Location> copySources;
-    size_t hash = target.find('#');
-    std::string head = target.substr(0, hash);
-    bool otherFile =
-        head.size() > 5 && (head.rfind(".yaml") == head.size() - 5 || head.rfind(".yml") == head.size() - 4 ||
-                            head.rfind(".json") == head.size() - 5);
-    if (otherFile) {
-      Value file = readYamlFile(head, copySources);
-      Impl tmp(*registry);
-      tmp.root = file;
-      std::string inner = hash == std::string::npos ? "" : target.substr(hash + 1);
-      const Value* v = tmp.lookup(inner);
-      if (!v) throw ConfigError(where(path) + ": macro '%" + target + "': no key '" + inner + "' in " + head);
-      copy = v->deepCopy();
-    } else {
-      const Value* v = lookup(target);
-      if (!v) throw ConfigError(where(path) + ": macro '%" + target + "': no such key path in the config");
-      copy = v->deepCopy();
-      for (auto it = sources.lower_bound(target); it != sources.end(); ++it) {
-        if (it->first == target)
-          copySources[path] = it->second;
-        else if (it->first.rfind(target + "#", 0) == 0)
-          copySources[path + it->first.substr(target.size())] = it->second;
-        else
-          break;
-      }
-    }
-    chain.push_back(target);
-    expandMacros(copy, path, chain);
-    chain.pop_back();
-    node = copy;
-    for (const auto& kv : copySources) sources[kv.first] = kv.second;
-    return;
-  }
-  if (node.isMap())
-    for (auto& kv : node.mutableMap()) expandMacros(kv.second, joinPath(path, kv.first), chain);
-  if (node.isList())
-    for (size_t i = 0; i < node.asList().size(); ++i)
-      expandMacros(node.mutableList()[i], joinPath(path, std::to_string(i)), chain);
-}
-
-void Config::Impl::normalizeReferences(Value& node, const std::string& path) {
-  if (node.isString()) {
-    const std::string& s = node.asString();
-    if (!s.empty() && (s[0] == '@' || s[0] == '$')) {
-      try {
-        node = Value(normalizeRelative(s, path));
-      } catch (const ConfigError& e) {
-        throw ConfigError(where(path) + ": " + e.what());
-      }
-    }
-  } else if (node.isMap()) {
-    for (auto& kv : node.mutableMap()) normalizeReferences(kv.second, joinPath(path, kv.first));
-  } else if (node.isList()) {
-    for (size_t i = 0; i < node.asList().size(); ++i)
-      normalizeReferences(node.mutableList()[i], joinPath(path, std::to_string(i)));
-  }
-}
-
-void Config::Impl::finalize() {
-  std::vector<std::string> chain;
-  expandMacros(root, "", chain);
-  normalizeReferences(root, "");
 }
 
 // ---- Config construction ----------------------------------------------------------------------
@@ -299,7 +250,7 @@ std::shared_ptr<Config::Impl> build(Registry& registry,
     try {
       v = parseYaml(o.yaml, cliOrigin(o).file, ignored);
     } catch (const ConfigError& e) {
-      throw ConfigError(std::string("override --") + o.path + "=" + o.yaml + ": " + e.what());
+      throw ConfigError("override --" + elide(o.path) + "=" + elide(o.yaml) + ": " + e.what());
     }
     impl->setPath(o.path, v, cliOrigin(o));
   }

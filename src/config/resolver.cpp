@@ -4,25 +4,35 @@
 #include <algorithm>
 
 #include "config_impl.hpp"
+#include "fmcib/common/elide.hpp"
 #include "fmcib/config/expression.hpp"
+#include "fmcib/config/limits.hpp"
 
 namespace fmcib::config {
 
 Value Config::Impl::resolvePath(const std::string& path) {
   auto hit = cache.find(path);
   if (hit != cache.end()) return hit->second;
-  auto inStack = std::find(stack.begin(), stack.end(), path);
-  if (inStack != stack.end()) {
-    std::string chain;
-    for (auto it = inStack; it != stack.end(); ++it) chain += *it + " -> ";
-    throw ConfigError(where(path) + ": reference cycle: " + chain + path);
-  }
   const Value* raw = lookup(path);
-  if (!raw) throw ConfigError(where(path) + ": no such key path '" + path + "'");
+  if (!raw) throw ConfigError(where(path) + ": no such key path '" + elide(path) + "'");
+  return resolveAt(path, *raw);
+}
+
+Value Config::Impl::resolveAt(const std::string& path, const Value& raw) {
+  auto hit = cache.find(path);
+  if (hit != cache.end()) return hit->second;
+  auto inStack = std::find(stack.begin(), stack.end(), path);
+  if (inStack != stack.end())
+    throw ConfigError(where(path) + ": reference cycle: " +
+                      chainText(stack, static_cast<size_t>(inStack - stack.begin()), path));
+  if (stack.size() >= limits::kMaxResolveDepth)
+    throw ConfigError(
+        where(path) + ": resolving it takes more than " + std::to_string(limits::kMaxResolveDepth) +
+        " nested steps of keys and @ references (limits::kMaxResolveDepth): " + chainText(stack, 0, path));
   stack.push_back(path);
   Value v;
   try {
-    v = resolveNode(*raw, path);
+    v = resolveNode(raw, path);
   } catch (...) {
     stack.pop_back();
     throw;
@@ -45,10 +55,17 @@ Value Config::Impl::resolveReference(const std::string& target, const std::strin
     std::string hint;
     const Value* parent = lookup(existing);
     if (parent && parent->isMap()) {
-      for (const auto& kv : parent->asMap()) hint += (hint.empty() ? "" : ", ") + kv.first;
-      hint = " ('" + (existing.empty() ? std::string("<root>") : existing) + "' has: " + hint + ")";
+      size_t shown = 0;
+      for (const auto& kv : parent->asMap()) {
+        if (++shown > 20) {
+          hint += ", ... (" + std::to_string(parent->asMap().size() - 20) + " more)";
+          break;
+        }
+        hint += (hint.empty() ? "" : ", ") + elide(kv.first, 60);
+      }
+      hint = " ('" + (existing.empty() ? std::string("<root>") : elide(existing)) + "' has: " + hint + ")";
     }
-    throw ConfigError(where(from) + ": missing reference @" + target + ": no such key path" + hint);
+    throw ConfigError(where(from) + ": missing reference @" + elide(target) + ": no such key path" + hint);
   }
   return resolvePath(target);
 }
@@ -59,14 +76,14 @@ Value Config::Impl::resolveNode(const Value& raw, const std::string& path) {
     Value out = Value(Map{});
     for (const auto& kv : raw.asMap()) {
       if (path.empty() && (kv.first == "_meta_" || kv.first == "_requires_")) continue;
-      out.mutableMap().emplace_back(kv.first, resolvePath(joinPath(path, kv.first)));
+      out.mutableMap().emplace_back(kv.first, resolveAt(joinPath(path, kv.first), kv.second));
     }
     return out;
   }
   if (raw.isList()) {
     List out;
     for (size_t i = 0; i < raw.asList().size(); ++i)
-      out.push_back(resolvePath(joinPath(path, std::to_string(i))));
+      out.push_back(resolveAt(joinPath(path, std::to_string(i)), raw.asList()[i]));
     return Value(std::move(out));
   }
   if (raw.isString() && !raw.asString().empty()) {
@@ -82,7 +99,7 @@ Value Config::Impl::resolveNode(const Value& raw, const std::string& path) {
         std::string msg = e.what();
         // Messages that already carry a location came from a nested reference; keep them as they are.
         if (msg.rfind("expression:", 0) == 0 || msg.rfind("unsupported expression", 0) == 0)
-          throw ConfigError(where(path) + ": " + msg + " (in '" + s + "')");
+          throw ConfigError(where(path) + ": " + msg + " (in '" + elide(s) + "')");
         throw;
       }
     }
@@ -170,30 +187,43 @@ Registry& Config::registry() const {
 
 namespace {
 // Replaces every string whose value needs no built object by that value; keeps the rest as written.
-Value printable(Config::Impl& plain, const Value& raw, const std::string& path) {
+// Resolved values share structure (`[@a, @a]`), so what would be written is counted as it grows.
+void count(const Config::Impl& plain, const Value& v, const std::string& path, size_t depth,
+           SizeBudget& budget) {
+  if (const char* over = budget.add(v, path.size(), depth))
+    throw ConfigError(plain.where(path) + ": the resolved config to print has more than " +
+                      SizeBudget::limitText(over) + " (references that repeat large values?)");
+}
+
+Value printable(Config::Impl& plain, const Value& raw, const std::string& path, size_t depth,
+                SizeBudget& budget) {
   if (raw.isMap()) {
+    count(plain, Value(), path, depth, budget);
     Value out = Value(Map{});
     for (const auto& kv : raw.asMap())
-      out.mutableMap().emplace_back(kv.first, printable(plain, kv.second, joinPath(path, kv.first)));
+      out.mutableMap().emplace_back(kv.first,
+                                    printable(plain, kv.second, joinPath(path, kv.first), depth + 1, budget));
     return out;
   }
   if (raw.isList()) {
+    count(plain, Value(), path, depth, budget);
     List out;
     for (size_t i = 0; i < raw.asList().size(); ++i)
-      out.push_back(printable(plain, raw.asList()[i], joinPath(path, std::to_string(i))));
+      out.push_back(printable(plain, raw.asList()[i], joinPath(path, std::to_string(i)), depth + 1, budget));
     return Value(std::move(out));
   }
+  Value v = raw;
   if (raw.isString() && !raw.asString().empty() && (raw.asString()[0] == '@' || raw.asString()[0] == '$')) {
     try {
-      Value v = plain.resolvePath(path);
-      if (v.isObject()) return raw;
-      return v;
+      v = plain.resolveAt(path, raw);
+      if (v.isObject()) v = raw;
     } catch (const Config::Impl::NeedsBuild&) {
       plain.stack.clear();
-      return raw;
+      v = raw;
     }
   }
-  return raw;
+  count(plain, v, path, depth, budget);
+  return v;
 }
 }  // namespace
 
@@ -202,7 +232,8 @@ std::string Config::printResolved() const {
   plain.root = impl_->root;
   plain.sources = impl_->sources;
   plain.plainOnly = true;
-  return emitYaml(printable(plain, impl_->root, ""));
+  SizeBudget budget;
+  return emitYaml(printable(plain, impl_->root, "", 0, budget));
 }
 
 }  // namespace fmcib::config

@@ -1,9 +1,9 @@
 // Static checks of a whole config before anything is built; every problem is reported at once.
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "config_impl.hpp"
+#include "fmcib/common/elide.hpp"
 #include "fmcib/config/expression.hpp"
 
 namespace fmcib::config {
@@ -108,7 +108,8 @@ class Validator {
   }
 
   void reference(const std::string& target, const std::string& from) {
-    if (!c_.lookup(target)) return problem(from, "missing reference @" + target + ": no such key path");
+    if (!c_.lookup(target))
+      return problem(from, "missing reference @" + elide(target) + ": no such key path");
     edge(from, target);
   }
 
@@ -118,11 +119,11 @@ class Validator {
       for (const auto& r : e.references()) reference(r, path);
       for (const auto& f : e.functionNames())
         if (!kBuiltins.count(f) && !c_.registry->function(f))
-          problem(path, "unsupported expression '$" + text + "': unknown function '" + f +
+          problem(path, "unsupported expression '$" + elide(text) + "': unknown function '" + elide(f, 80) +
                             "'. Supported forms: " + supportedExpressionForms());
       for (const auto& m : e.methodNames())
         if (!c_.registry->hasMethodName(m))
-          problem(path, "unsupported expression '$" + text + "': unknown method '." + m +
+          problem(path, "unsupported expression '$" + elide(text) + "': unknown method '." + elide(m, 80) +
                             "()'. Supported forms: " + supportedExpressionForms());
     } catch (const ConfigError& err) {
       problem(path, err.what());
@@ -179,27 +180,39 @@ class Validator {
     checkFields(v, spec->args, path, spec->name, true);
   }
 
+  // Depth-first search with an explicit stack: a chain of 50,000 references is a deep graph.
   void findCycles() {
-    std::map<std::string, int> state;  // 0 new, 1 on stack, 2 done
-    std::vector<std::string> stack;
+    std::map<std::string, int> state;  // absent: new, 1: on the path, 2: done
+    std::vector<std::string> path;     // the nodes on the current path, root first
+    std::vector<std::pair<const std::vector<std::string>*, size_t>> next;  // each one's edges, next index
+    std::map<std::string, size_t> position;                                // index in `path`
     std::set<std::string> reported;
-    std::function<void(const std::string&)> dfs = [&](const std::string& n) {
+    static const std::vector<std::string> kNoEdges;
+    auto enter = [&](const std::string& n) {
       state[n] = 1;
-      stack.push_back(n);
-      for (const auto& m : edges_[n]) {
-        if (state[m] == 1) {
-          auto it = std::find(stack.begin(), stack.end(), m);
-          std::string chain;
-          for (; it != stack.end(); ++it) chain += *it + " -> ";
-          if (reported.insert(m).second) problem(n, "reference cycle: " + chain + m);
-        } else if (state[m] == 0) {
-          dfs(m);
-        }
-      }
-      stack.pop_back();
-      state[n] = 2;
+      position[n] = path.size();
+      path.push_back(n);
+      auto it = edges_.find(n);
+      next.emplace_back(it == edges_.end() ? &kNoEdges : &it->second, 0);
     };
-    dfs("");
+    enter("");
+    while (!path.empty()) {
+      auto& [edges, i] = next.back();
+      if (i == edges->size()) {
+        state[path.back()] = 2;
+        position.erase(path.back());
+        path.pop_back();
+        next.pop_back();
+        continue;
+      }
+      const std::string& m = (*edges)[i++];
+      auto st = state.find(m);
+      if (st == state.end()) {
+        enter(m);
+      } else if (st->second == 1 && reported.insert(m).second) {
+        problem(path.back(), "reference cycle: " + chainText(path, position.at(m), m));
+      }
+    }
   }
 
   const Config::Impl& c_;

@@ -1,7 +1,10 @@
 #include "fmcib/config/value.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
+
+#include "fmcib/common/parse_number.hpp"
 
 namespace fmcib::config {
 
@@ -125,7 +128,7 @@ std::string formatDouble(double d) {
     std::ostringstream t;
     t.precision(p);
     t << d;
-    if (std::stod(t.str()) == d) {
+    if (parseDecimal(t.str()) == d) {
       s = t.str();
       break;
     }
@@ -135,36 +138,64 @@ std::string formatDouble(double d) {
 }
 }  // namespace
 
-std::string Value::repr() const {
-  switch (kind()) {
-    case Kind::Null:
-      return "null";
-    case Kind::Bool:
-      return asBool() ? "true" : "false";
-    case Kind::Int:
-      return std::to_string(asInt());
-    case Kind::Float:
-      return formatDouble(asDouble());
-    case Kind::String:
-      return "'" + asString() + "'";
-    case Kind::Seq: {
-      std::string s = "[";
-      for (size_t i = 0; i < asList().size(); ++i) s += (i ? ", " : "") + asList()[i].repr();
-      return s + "]";
+namespace {
+// Appends the rendering of `v` to `out`, stopping once `out` is longer than `limit`: values
+// resolved through references share structure and may expand to far more than fits in a message.
+void render(const Value& v, std::string& out, size_t limit) {
+  if (out.size() > limit) return;
+  switch (v.kind()) {
+    case Value::Kind::Null:
+      out += "null";
+      return;
+    case Value::Kind::Bool:
+      out += v.asBool() ? "true" : "false";
+      return;
+    case Value::Kind::Int:
+      out += std::to_string(v.asInt());
+      return;
+    case Value::Kind::Float:
+      out += formatDouble(v.asDouble());
+      return;
+    case Value::Kind::String:
+      out += "'";
+      out.append(v.asString(), 0, limit + 1 - std::min(limit + 1, out.size()));
+      out += "'";
+      return;
+    case Value::Kind::Seq: {
+      out += "[";
+      const List& l = v.asList();
+      for (size_t i = 0; i < l.size() && out.size() <= limit; ++i) {
+        if (i) out += ", ";
+        render(l[i], out, limit);
+      }
+      out += "]";
+      return;
     }
-    case Kind::Dict: {
-      std::string s = "{";
+    case Value::Kind::Dict: {
+      out += "{";
       bool first = true;
-      for (const auto& kv : asMap()) {
-        s += (first ? "" : ", ") + kv.first + ": " + kv.second.repr();
+      for (const auto& kv : v.asMap()) {
+        if (out.size() > limit) break;
+        out += (first ? "" : ", ") + kv.first.substr(0, limit) + ": ";
+        render(kv.second, out, limit);
         first = false;
       }
-      return s + "}";
+      out += "}";
+      return;
     }
-    case Kind::Object:
-      return "<" + asObject().target + " object>";
+    case Value::Kind::Object:
+      out += "<" + v.asObject().target + " object>";
+      return;
   }
-  return "?";
+}
+}  // namespace
+
+std::string Value::repr() const {
+  constexpr size_t kLimit = 200;
+  std::string out;
+  render(*this, out, kLimit);
+  if (out.size() > kLimit) out = out.substr(0, kLimit) + "...";
+  return out;
 }
 
 bool Value::operator==(const Value& o) const {

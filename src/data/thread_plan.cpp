@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <thread>
+
+#include "fmcib/common/parse_number.hpp"
 
 #include "fmcib/config/error.hpp"
 
@@ -58,9 +61,8 @@ int64_t availableCores() {
 int64_t torchThreadsFromEnv() {
   const char* env = std::getenv("OMP_NUM_THREADS");
   if (!env || !*env) return 0;
-  char* end = nullptr;
-  const long v = std::strtol(env, &end, 10);
-  return (*end == '\0' && v > 0) ? v : 0;
+  const std::optional<int64_t> v = parseInt64(env);  // anything else is left to OpenMP to judge
+  return (v && *v > 0 && *v <= std::numeric_limits<int>::max()) ? *v : 0;
 }
 
 void applyThreadPlan(const ThreadPlan& plan) {

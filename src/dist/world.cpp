@@ -1,6 +1,8 @@
+#include <climits>
 #include <cstdlib>
 #include <string>
 
+#include "fmcib/common/parse_number.hpp"
 #include "fmcib/config/error.hpp"
 #include "fmcib/dist/world.hpp"
 
@@ -15,18 +17,12 @@ std::optional<std::string> env(const char* name) {
 }
 
 int envInt(const char* name, int minimum) {
-  const std::string s = *env(name);
-  size_t used = 0;
-  long v = -1;
-  try {
-    v = std::stol(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || v < minimum)
-    throw ConfigError(std::string("environment variable ") + name + "='" + s +
+  const std::string s = env(name).value_or("");
+  const std::optional<int64_t> v = parseInt64(s);
+  if (!v || *v < minimum || *v > INT_MAX)
+    throw ConfigError(std::string("environment variable ") + name + "='" + elide(s) +
                       "' must be an integer >= " + std::to_string(minimum));
-  return static_cast<int>(v);
+  return static_cast<int>(*v);
 }
 
 int envIntOr(const char* name, int fallback, int minimum) {
@@ -37,11 +33,9 @@ int envIntOr(const char* name, int fallback, int minimum) {
 int tasksPerNode(int fallback) {
   auto v = env("SLURM_NTASKS_PER_NODE");
   if (!v) return fallback;
-  try {
-    return std::max(1, std::stoi(*v));
-  } catch (const std::exception&) {
-    return fallback;
-  }
+  const std::optional<int64_t> n = parseInt64(v->substr(0, v->find_first_not_of("0123456789")));
+  if (!n || *n > INT_MAX) return fallback;
+  return std::max(1, static_cast<int>(*n));
 }
 
 // The first host of a SLURM node list: "node[03-05,07]" → "node03", "a,b" → "a".

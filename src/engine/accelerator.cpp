@@ -5,7 +5,11 @@
 #include <torch/torch.h>
 
 #include <cctype>
+#include <climits>
+#include <cstdlib>
 #include <sstream>
+
+#include "fmcib/common/parse_number.hpp"
 
 namespace fmcib::engine {
 
@@ -44,12 +48,7 @@ std::pair<int64_t, std::vector<int64_t>> parseDevices(const config::Value& devic
     if (s == "-1") return {-1, {}};
     // "2" (a count) or "0,1" (indices), as Lightning parses strings.
     if (s.find(',') == std::string::npos) {
-      try {
-        size_t pos = 0;
-        int64_t n = std::stoll(s, &pos);
-        if (pos == s.size() && n >= 1) return {n, {}};
-      } catch (const std::exception&) {
-      }
+      if (const std::optional<int64_t> n = parseInt64(s); n && *n >= 1) return {*n, {}};
       throw bad("got '" + devices.asString() + "'");
     }
     std::vector<int64_t> ids;
@@ -57,11 +56,9 @@ std::pair<int64_t, std::vector<int64_t>> parseDevices(const config::Value& devic
     std::string part;
     while (std::getline(in, part, ',')) {
       if (part.empty()) continue;
-      try {
-        ids.push_back(std::stoll(part));
-      } catch (const std::exception&) {
-        throw bad("got '" + devices.asString() + "'");
-      }
+      const std::optional<int64_t> id = parseInt64(part);
+      if (!id || *id < 0) throw bad("got '" + devices.asString() + "'");
+      ids.push_back(*id);
     }
     if (ids.empty()) throw bad("got '" + devices.asString() + "'");
     return {static_cast<int64_t>(ids.size()), ids};
@@ -89,6 +86,12 @@ std::string canonicalPrecision(const config::Value& p, const std::string& where)
 }
 
 }  // namespace
+
+int localRankFromEnv() {
+  const char* env = std::getenv("LOCAL_RANK");
+  if (!env || !*env) return 0;
+  return static_cast<int>(requireInt(env, "environment variable LOCAL_RANK", 0, INT_MAX));
+}
 
 DeviceChoice resolveDevice(const std::string& acceleratorIn, const config::Value& devices,
                            const config::Value& precision, int localRank, const std::string& where) {

@@ -4,8 +4,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <system_error>
 
+#include "fmcib/common/parse_number.hpp"
 #include "fmcib/config/registry.hpp"
 
 namespace fmcib::engine {
@@ -23,7 +25,9 @@ int64_t nextVersion(const fs::path& root) {
     std::string number = name.substr(8);
     number = number.substr(0, number.find('_'));
     if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) continue;
-    next = std::max(next, static_cast<int64_t>(std::stoll(number)) + 1);
+    const int64_t v = requireInt<InputError>(number, "log folder '" + entry.path().string() + "': version", 0,
+                                             std::numeric_limits<int64_t>::max() - 1);
+    next = std::max(next, v + 1);
   }
   return next;
 }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "fmcib/common/parse_number.hpp"
 #include "fmcib/dist/communicator.hpp"
 #include "fmcib/dist/launcher.hpp"
 #include "fmcib/dist/world.hpp"
@@ -16,15 +17,8 @@
 namespace fmcib::engine {
 
 uint64_t resolveSeed(const config::Config& cfg, int64_t cliSeed) {
-  if (const char* env = std::getenv("PL_GLOBAL_SEED"); env && *env) {
-    try {
-      size_t pos = 0;
-      const long long v = std::stoll(env, &pos);
-      if (pos == std::string(env).size() && v >= 0) return static_cast<uint64_t>(v);
-    } catch (const std::exception&) {
-    }
-    throw ConfigError(std::string("PL_GLOBAL_SEED='") + env + "' is not a non-negative integer");
-  }
+  if (const char* env = std::getenv("PL_GLOBAL_SEED"); env && *env)
+    return static_cast<uint64_t>(requireInt(env, "environment variable PL_GLOBAL_SEED", 0));
   if (cliSeed >= 0) return static_cast<uint64_t>(cliSeed);
   if (cfg.contains("vars#seed")) {
     config::Value v = cfg.resolve("vars#seed");

@@ -81,8 +81,7 @@ void Trainer::setup(System& system, const std::string& stage, const RunContext& 
   state_.seed = ctx.seed;
   callbackMetrics_.clear();
   resumed_ = false;
-  const char* localRankEnv = std::getenv("LOCAL_RANK");
-  const int localRank = localRankEnv ? std::atoi(localRankEnv) : 0;
+  const int localRank = localRankFromEnv();
   device_ = resolveDevice(options_.accelerator, options_.devices, options_.precision, localRank);
   const int world = dist::processCommunicator()->worldSize();
   if (device_.requestedDevices * options_.numNodes > world)

@@ -100,8 +100,7 @@ Value buildTrainer(const Args& a) {
   // As Lightning's Trainer(...): an accelerator or precision this machine cannot serve fails here,
   // before the system (data, weights) is built.
   try {
-    const char* localRank = std::getenv("LOCAL_RANK");
-    resolveDevice(o.accelerator, o.devices, o.precision, localRank ? std::atoi(localRank) : 0, a.path());
+    resolveDevice(o.accelerator, o.devices, o.precision, localRankFromEnv(), a.path());
   } catch (const ConfigError& e) {
     const std::string loc = a.resolver().locate(a.path());
     throw ConfigError((loc.empty() ? "" : loc + ": ") + e.what());

@@ -36,6 +36,10 @@ DeviceChoice resolveDevice(const std::string& accelerator, const config::Value& 
                            const config::Value& precision, int localRank,
                            const std::string& where = "trainer");
 
+/// LOCAL_RANK (this process's device among several), 0 when unset or empty; ConfigError naming the
+/// variable when it is not a non-negative int.
+int localRankFromEnv();
+
 /// RAII: CUDA autocast to `dtype` while alive (nothing when dtype is nullopt).
 class AutocastScope {
  public:
