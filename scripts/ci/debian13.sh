@@ -27,7 +27,8 @@ if [ ! -f "$ROOT/.fmcib-root-ready" ]; then
   echo "== debootstrap trixie into $ROOT"
   rm -rf "$ROOT"
   mkdir -p "$(dirname "$ROOT")"
-  debootstrap --variant=minbase trixie "$ROOT" "$MIRROR"
+  # make runs the README's command; everything else comes from `make deps` inside.
+  debootstrap --variant=minbase --include=make trixie "$ROOT" "$MIRROR"
   touch "$ROOT/.fmcib-root-ready"
 fi
 

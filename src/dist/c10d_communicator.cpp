@@ -18,6 +18,7 @@
 
 #include <csignal>
 
+#include "fmcib/common/torch_compat.hpp"
 #include "fmcib/config/error.hpp"
 #include "fmcib/dist/world.hpp"
 
@@ -97,6 +98,7 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const WorldEnv& w, const ProcessGroup
   so.numWorkers = static_cast<size_t>(w.worldSize);
   so.waitWorkers = true;
   so.timeout = o.timeout;
+  compat::useClassicTcpStore(so);
   try {
     return c10::make_intrusive<c10d::TCPStore>(w.masterAddr, so);
   } catch (const std::exception& e) {

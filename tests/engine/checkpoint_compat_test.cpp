@@ -59,8 +59,8 @@ TEST_P(CheckpointCompat, ResumesToTheWritersUninterruptedRun) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Builds, CheckpointCompat, ::testing::Values("libtorch-1.13", "libtorch-2.6"),
-                         [](const auto& info) {
-                           std::string n = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           std::string n = p.param;
                            for (char& c : n)
                              if (c == '-' || c == '.') c = '_';
                            return n;

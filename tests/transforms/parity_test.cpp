@@ -38,14 +38,13 @@ class TransformsParity : public ::testing::Test {
     return it->second;
   }
   static at::Tensor input() { return get("input"); }
-  static void expectClose(const at::Tensor& actual, const std::string& key) {
+  static void expectClose(const at::Tensor& actual, const std::string& key, double atol = 1e-3) {
     const at::Tensor& expected = get(key);
     ASSERT_EQ(actual.sizes(), expected.sizes()) << key;
     ASSERT_EQ(actual.scalar_type(), expected.scalar_type()) << key;
     const double maxErr =
         (actual.to(torch::kDouble) - expected.to(torch::kDouble)).abs().max().item<double>();
-    EXPECT_TRUE(torch::allclose(actual, expected, /*rtol=*/1e-4, /*atol=*/1e-3))
-        << key << ": max |diff| " << maxErr;
+    EXPECT_TRUE(torch::allclose(actual, expected, /*rtol=*/1e-4, atol)) << key << ": max |diff| " << maxErr;
   }
   static std::map<std::string, at::Tensor>* fixture_;
   Generator gen_{0};
@@ -86,7 +85,9 @@ TEST_F(TransformsParity, ResizeTrilinear) {
   ResizeOptions o;
   o.spatialSize = {50, 50, 50};
   o.mode = "trilinear";
-  expectClose(Resize(o)(input(), gen_), "resize_trilinear_50");
+  // Outputs near 0 interpolate neighbours up to 3000 apart, so the last-bit differences in the
+  // interpolation weights between LibTorch 1.13 and 2.x reach ~6e-3 there: 2e-6 of the input range.
+  expectClose(Resize(o)(input(), gen_), "resize_trilinear_50", /*atol=*/1e-2);
 }
 
 TEST_F(TransformsParity, GaussianSmoothSigma1) {

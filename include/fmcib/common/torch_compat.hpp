@@ -56,4 +56,16 @@ inline void setCudaAutocastDtype(c10::ScalarType t) {
 #endif
 }
 
+// LibTorch 2.4 made libuv the TCPStore's default backend; Debian's LibTorch is built without it and
+// refuses such a store, so the classic backend is asked for wherever the option exists.
+template <class StoreOptions, class = void>
+struct HasUseLibUV : std::false_type {};
+template <class StoreOptions>
+struct HasUseLibUV<StoreOptions, std::void_t<decltype(std::declval<StoreOptions&>().useLibUV)>>
+    : std::true_type {};
+template <class StoreOptions>
+void useClassicTcpStore(StoreOptions& options) {
+  if constexpr (HasUseLibUV<StoreOptions>::value) options.useLibUV = false;
+}
+
 }  // namespace fmcib::compat
