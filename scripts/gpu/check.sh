@@ -17,8 +17,8 @@
 #                               [--stages build,a,b,c,d] [--time-limit S] [--cpu]
 #
 # --cpu runs every stage's logic on the CPU at reduced size (no GPU, no nvcc): the demo fit in
-# precision 32 and 64, the benchmark on cpu_small.yaml's model, predict compared between two batch
-# sizes. It is how the script itself is tested (bench/README.md, "GPU check").
+# precision 32 and 64, the benchmark on cpu_small.yaml's model, predict of 2 rows compared between
+# batch 1 and batch 2. It is how the script itself is tested (bench/README.md, "GPU check").
 # --out (default gpu-check/) gets logs and the summary only; --work (default BUILD/work) the data,
 # runs and weights (~1 GB); --build-dir (default build-gpucheck/) is reused by a rerun, so a rerun
 # of some --stages after a failure costs seconds of build.
@@ -119,9 +119,10 @@ EOF
   glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
   awk -v v="${glibc:-0}" 'BEGIN { split(v, a, "."); exit !(a[1] > 2 || (a[1] == 2 && a[2] >= 34)) }' ||
     problems+="glibc ${glibc:-unknown} < 2.34 (Debian 12's libraries need 2.34); "
+  local cache so
+  cache=$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null)
   for so in libz.so.1 libuuid.so.1 libexpat.so.1 libcrypto.so.3; do
-    (/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null) | grep -q "^[[:space:]]*$so " ||
-      problems+="the system has no $so (GDCM and ITK need it); "
+    grep -q "^[[:space:]]*$so " <<<"$cache" || problems+="the system has no $so (GDCM and ITK need it); "
   done
   if [ -n "$problems" ]; then record prep "machine" FAIL "$problems"; return 1; fi
   record prep "machine" PASS "torch $TORCH_VERSION (CUDA $TORCH_CUDA, ABI 1) on $DEVICE; $(nproc) cores; glibc $glibc"
@@ -313,43 +314,45 @@ for l in open(sys.argv[1]):
 }
 
 # ---------------------------------------------------------------- d: predict, GPU against CPU
+predict_run() {  # predict_run NAME [ENV=VALUE...] -- OVERRIDES...: features-NAME.csv, seconds on stdout
+  local name=$1 envs=() t0
+  shift
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  t0=$(now)
+  rm -f "$WORK/d/features-$name.csv"
+  run "$T_PRED" "$OUT/d-$name.log" env "${envs[@]}" "$FMCIB" predict \
+    --config_file "$SRC/experiments/inference/extract_features.yaml" \
+    "--system#model#weights_path=$WORK/d/weights.torch" "--system#datasets#predict#path=$WORK/d/rows.csv" \
+    "--trainer#callbacks#0#path=$WORK/d/features-$name.csv" --system#num_workers=2 --seed 0 "$@" || return 1
+  since "$t0"
+}
 stage_d() {
-  local dir="$WORK/d" weights="$WORK/d/weights.torch" rows="$WORK/d/rows.csv" n=32
-  [ $CPU = 0 ] || n=3
+  local n=16 cand=(--trainer#accelerator=gpu) ref=(--trainer#accelerator=cpu) what="gpu vs cpu"
+  # On the CPU alone: batch 1 against batch 2 (eval-mode features must not depend on the batch).
+  [ $CPU = 0 ] || { n=2 cand=(--trainer#accelerator=cpu --system#batch_size=1) ref+=(--system#batch_size=2) what="b1 vs b2"; }
   make_demo d || return
-  mkdir -p "$dir"
-  head -n $((n + 1)) "$DEMO/task1_test.csv" >"$rows"
-  if [ ! -s "$weights" ] && ! run "$T_PY" "$OUT/d-weights.log" "$PY" "$HERE/write_weights.py" "$weights"; then
+  mkdir -p "$WORK/d"
+  head -n $((n + 1)) "$DEMO/task1_test.csv" >"$WORK/d/rows.csv"
+  if [ ! -s "$WORK/d/weights.torch" ] &&
+    ! run "$T_PY" "$OUT/d-weights.log" "$PY" "$HERE/write_weights.py" "$WORK/d/weights.torch"; then
     record d "weights" FAIL "$(why "$OUT/d-weights.log")"
     return
   fi
-  local which extra secs=()
-  for which in cand ref; do
-    # The GPU against the CPU; on the CPU alone batch 1 against batch 3 (eval-mode features must
-    # not depend on the batch).
-    case "$which/$CPU" in
-      cand/0) extra=(--trainer#accelerator=gpu) ;;
-      cand/1) extra=(--trainer#accelerator=cpu --system#batch_size=1) ;;
-      ref/0) extra=(--trainer#accelerator=cpu) ;;
-      ref/1) extra=(--trainer#accelerator=cpu --system#batch_size=3) ;;
-    esac
-    local t0
-    t0=$(now)
-    rm -f "$dir/features-$which.csv"
-    if ! run "$T_PRED" "$OUT/d-$which.log" "$FMCIB" predict --config_file "$SRC/experiments/inference/extract_features.yaml" \
-      "--system#model#weights_path=$weights" "--system#datasets#predict#path=$rows" \
-      "--trainer#callbacks#0#path=$dir/features-$which.csv" --system#num_workers=2 --seed 0 "${extra[@]}"; then
-      record "d/$which" "predict" FAIL "$(why "$OUT/d-$which.log")"
-      return
-    fi
-    secs+=("$(since "$t0")")
-  done
-  local cmp
-  if cmp=$("$PY" "$HERE/compare_features.py" "$dir/features-cand.csv" "$dir/features-ref.csv" --rtol 1e-3 2>&1); then
-    record d "predict $([ $CPU = 0 ] && echo 'gpu vs cpu' || echo 'b1 vs b3')" PASS "$cmp; ${secs[0]} s / ${secs[1]} s"
-  else
-    record d "predict $([ $CPU = 0 ] && echo 'gpu vs cpu' || echo 'b1 vs b3')" FAIL "$cmp (rtol 1e-3)"
+  local tc tr cmp
+  tc=$(predict_run cand -- "${cand[@]}") || { record d "predict" FAIL "$(why "$OUT/d-cand.log")"; return; }
+  tr=$(predict_run ref -- "${ref[@]}") || { record d "predict" FAIL "$(why "$OUT/d-ref.log")"; return; }
+  local compare=("$PY" "$HERE/compare_features.py" --rtol 1e-3)
+  if cmp=$("${compare[@]}" "$WORK/d/features-cand.csv" "$WORK/d/features-ref.csv" 2>&1); then
+    record d "predict $what" PASS "$cmp; $tc s / $tr s"
+    return
   fi
+  # Precision 32 lets cuDNN use TF32 (LibTorch's default, as PyTorch's): say whether that is the cause.
+  local notf32="no rerun"
+  if [ $CPU = 0 ] && predict_run cand-notf32 NVIDIA_TF32_OVERRIDE=0 -- "${cand[@]}" >/dev/null; then
+    notf32=$("${compare[@]}" "$WORK/d/features-cand-notf32.csv" "$WORK/d/features-ref.csv" 2>&1)
+  fi
+  record d "predict $what" FAIL "$cmp (rtol 1e-3); with NVIDIA_TF32_OVERRIDE=0: $notf32"
 }
 
 # ---------------------------------------------------------------- main

@@ -90,7 +90,7 @@ done < <(find "$prefix" -type l)
 
 # 4. libz.so -> the system's libz.so.1.
 libdir="$prefix/usr/lib/x86_64-linux-gnu"
-syszlib=$( (/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null) | awk '$1 == "libz.so.1" && /x86-64/ {print $NF; exit}')
+syszlib=$( (/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null) | awk '$1 == "libz.so.1" && /x86-64/ && !f { print $NF; f = 1 }')
 if [ -z "$syszlib" ]; then
   for d in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 /usr/lib64; do
     if [ -e "$d/libz.so.1" ]; then syszlib="$d/libz.so.1"; break; fi
