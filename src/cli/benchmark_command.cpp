@@ -117,6 +117,11 @@ void benchmark(const BenchmarkOptions& o, GlobalOptions& global) {
         cfg.contains("trainer#precision") ? cfg.resolve("trainer#precision") : config::Value(int64_t{32}), 0);
     sys->model->to(device.device);
     sys->model->train();
+    // cudnn.benchmark as the trainer sets it, so the step runs the convolution algorithms a fit uses.
+    if (cfg.contains("trainer#benchmark")) {
+      const config::Value b = cfg.resolve("trainer#benchmark");
+      if (b.isBool()) at::globalContext().setBenchmarkCuDNN(b.asBool());
+    }
   } else {
     const config::Value v = cfg.resolve(path);
     if (!v.holds<data::Dataset>()) throw ConfigError(path + " is " + v.kindName() + ", not a dataset");
