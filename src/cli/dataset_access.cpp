@@ -1,6 +1,10 @@
 #include "dataset_access.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
+
+#include "fmcib/data/data_loader.hpp"
 
 namespace fmcib::cli {
 
@@ -18,6 +22,17 @@ std::shared_ptr<const data::SSLRadiomicsDataset> resolveSslDataset(const config:
 uint64_t inspectionSeed(const ConfigOptions& options) {
   if (const char* env = std::getenv("PL_GLOBAL_SEED")) return std::strtoull(env, nullptr, 10);
   return options.seed >= 0 ? static_cast<uint64_t>(options.seed) : 0;
+}
+
+std::optional<data::DetailedItem> detailedItemOrSkip(const data::SSLRadiomicsDataset& dataset, int64_t i,
+                                                     uint64_t seed) {
+  data::Generator gen(data::itemSeed(seed, 0, i));
+  try {
+    return dataset.getDetailed(i, gen);
+  } catch (const data::UnusableRowError& e) {
+    spdlog::error("{} — skipped (fmcib check-data lists such rows)", e.what());
+    return std::nullopt;
+  }
 }
 
 }  // namespace fmcib::cli
