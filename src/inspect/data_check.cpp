@@ -224,6 +224,12 @@ void checkLabel(const DataCheckOptions& o, const io::CsvTable& t, size_t col, si
   if (isMissingText(cell)) return add(ProblemKind::kMissingLabel, "label '" + *o.label + "' is missing");
   const auto v = parseNumber(cell);
   if (!v) return add(ProblemKind::kBadLabel, "label '" + *o.label + "' = '" + cell + "' is not a number");
+  // Training applies int() to every label, as upstream: a fractional one silently becomes another.
+  if (std::isfinite(*v) && *v != std::trunc(*v) && std::abs(*v) < 9.2e18)
+    return add(ProblemKind::kBadLabel,
+               "label '" + *o.label + "' = '" + cell +
+                   "' is not an integer: training truncates it with int(), as upstream, to " +
+                   std::to_string(static_cast<int64_t>(std::trunc(*v))));
   const LabelRule& rule = o.labelRule;
   if (rule.kind == LabelRule::Kind::kClasses &&
       (*v != std::trunc(*v) || *v < 0 || *v >= static_cast<double>(rule.numClasses)))

@@ -208,6 +208,31 @@ TEST(InspectDataCheck, FindsEveryPlantedProblem) {
       << out.str();
 }
 
+TEST(InspectDataCheck, FractionalLabelsNameWhatIntMakesOfThem) {
+  // Training int()-truncates labels as upstream (2.5 -> 2, 0.5 -> 0, -1.5 -> -1): whatever the label
+  // rule, a fractional value is reported with what it becomes, once.
+  const Fixture& f = fixture();
+  std::vector<std::vector<std::string>> rows = {f.cleanRows[0], f.cleanRows[1], f.cleanRows[2]};
+  rows[0][4] = "2.5";
+  rows[1][4] = "0.5";
+  rows[2][4] = "-1.5";
+  const std::string csv = writeCsv("fractional.csv", rows);
+  for (LabelRule::Kind kind :
+       {LabelRule::Kind::kAnyNumber, LabelRule::Kind::kClasses, LabelRule::Kind::kBinary}) {
+    DataCheckOptions o = options(csv);
+    o.labelRule.kind = kind;
+    const DatasetReport r = checkDataset(o);
+    const char* truncated[] = {"to 2", "to 0", "to -1"};
+    for (int64_t row = 0; row < 3; ++row) {
+      const auto problems = problemsOfRow(r, row);
+      ASSERT_EQ(problems.size(), 1u) << "rule " << static_cast<int>(kind) << " row " << row;
+      EXPECT_EQ(problems[0]->kind, ProblemKind::kBadLabel);
+      EXPECT_NE(problems[0]->message.find("int()"), std::string::npos) << problems[0]->message;
+      EXPECT_NE(problems[0]->message.find(truncated[row]), std::string::npos) << problems[0]->message;
+    }
+  }
+}
+
 TEST(InspectDataCheck, VoxelIndicesGetTheirOwnHint) {
   const Fixture& f = fixture();
   const auto& [scan, lesion] = f.lesions[0];
