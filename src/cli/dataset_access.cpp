@@ -1,8 +1,11 @@
 #include "dataset_access.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 
 #include "fmcib/common/parse_number.hpp"
+#include "fmcib/data/data_loader.hpp"
 
 namespace fmcib::cli {
 
@@ -21,6 +24,17 @@ uint64_t inspectionSeed(const ConfigOptions& options) {
   if (const char* env = std::getenv("PL_GLOBAL_SEED"); env && *env)
     return static_cast<uint64_t>(requireInt(env, "environment variable PL_GLOBAL_SEED", 0));
   return options.seed >= 0 ? static_cast<uint64_t>(options.seed) : 0;
+}
+
+std::optional<data::DetailedItem> detailedItemOrSkip(const data::SSLRadiomicsDataset& dataset, int64_t i,
+                                                     uint64_t seed) {
+  data::Generator gen(data::itemSeed(seed, 0, i));
+  try {
+    return dataset.getDetailed(i, gen);
+  } catch (const data::UnusableRowError& e) {
+    spdlog::error("{} — skipped (fmcib check-data lists such rows)", e.what());
+    return std::nullopt;
+  }
 }
 
 }  // namespace fmcib::cli

@@ -107,8 +107,9 @@ void exportPatches(const ExportOptions& o, GlobalOptions& global) {
     header.push_back(extra);
   std::vector<std::vector<std::string>> rows;
   for (int64_t i = first; i < last; ++i) {
-    data::Generator gen(data::itemSeed(seed, 0, i));
-    const data::DetailedItem item = dataset->getDetailed(i, gen);
+    const std::optional<data::DetailedItem> detailed = detailedItemOrSkip(*dataset, i, seed);
+    if (!detailed) continue;
+    const data::DetailedItem& item = *detailed;
     char stem[32];
     std::snprintf(stem, sizeof(stem), "row%05lld", static_cast<long long>(i));
     std::vector<std::string> fields = {std::to_string(i)};

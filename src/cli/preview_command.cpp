@@ -1,6 +1,5 @@
 // preview: PNG images of a dataset's first items (raw patch slices, augmented views, negatives) in a
 // CT window, drawn by fmcib::inspect::renderPreview. Items are drawn as export-patches draws them.
-#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <iostream>
@@ -59,8 +58,9 @@ void preview(const PreviewCommandOptions& o, GlobalOptions& global) {
   const std::optional<size_t> labelColumn = label ? table.findColumn(*label) : std::nullopt;
   const int64_t last = std::min(dataset->size(), o.first + o.n);
   for (int64_t i = o.first; i < last; ++i) {
-    data::Generator gen(data::itemSeed(seed, 0, i));
-    const data::DetailedItem item = dataset->getDetailed(i, gen);
+    const std::optional<data::DetailedItem> detailed = detailedItemOrSkip(*dataset, i, seed);
+    if (!detailed) continue;
+    const data::DetailedItem& item = *detailed;
     inspect::PreviewCaption caption;
     caption.row = i;
     caption.seed = dataset->seed(i);

@@ -1,5 +1,7 @@
 #include "fmcib/data/data_loader.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "fmcib/config/error.hpp"
 #include "fmcib/data/stage_timer.hpp"
 #include "fmcib/data/thread_plan.hpp"
@@ -55,13 +57,66 @@ std::vector<std::vector<int64_t>> DataLoader::batchIndices(int64_t epoch) const 
   return batches;
 }
 
+void DataLoader::markUnusable(int64_t index, const std::string& why) const {
+  {
+    std::lock_guard<std::mutex> lock(unusable_->mutex);
+    if (!unusable_->rows.insert(index).second) return;
+  }
+  spdlog::error(
+      "{} — the row is skipped: another row of the dataset takes its place in the batch "
+      "(predict writes no row for it); fmcib check-data lists such rows",
+      why);
+}
+
+bool DataLoader::isUnusable(int64_t index) const {
+  std::lock_guard<std::mutex> lock(unusable_->mutex);
+  return unusable_->rows.count(index) > 0;
+}
+
+std::vector<int64_t> DataLoader::unusableRows() const {
+  std::lock_guard<std::mutex> lock(unusable_->mutex);
+  return {unusable_->rows.begin(), unusable_->rows.end()};
+}
+
+Item DataLoader::loadItem(int64_t index, int64_t epoch) const {
+  if (!isUnusable(index)) {
+    Generator gen(itemSeed(options_.seed, epoch, index));
+    try {
+      return dataset_->get(index, gen);
+    } catch (const UnusableRowError& e) {
+      markUnusable(index, e.what());
+    }
+  }
+  // Stand-ins draw from their own stream (the row's own stream stays that of its own slot).
+  Generator pick(itemSeed(options_.seed ^ 0x5DEECE66DULL, epoch, index));
+  const int64_t n = dataset_->size();
+  // Known-unusable draws cost nothing; the bound only stops a data set with (almost) no good row.
+  const int64_t maxDraws = 64 + 16 * n;
+  for (int64_t draw = 0; draw < maxDraws; ++draw) {
+    const int64_t candidate = uniformInt(pick, 0, n - 1);
+    Generator gen(pick());
+    if (isUnusable(candidate)) {
+      if (static_cast<int64_t>(unusableRows().size()) >= n) break;
+      continue;
+    }
+    try {
+      Item item = dataset_->get(candidate, gen);
+      item.row.standsInFor = index;
+      return item;
+    } catch (const UnusableRowError& e) {
+      markUnusable(candidate, e.what());
+    }
+  }
+  const std::vector<int64_t> bad = unusableRows();
+  throw InputError("no usable row to stand in for unusable row " + std::to_string(index) + ": " +
+                   std::to_string(bad.size()) + " of the dataset's " + std::to_string(n) +
+                   " rows are unusable (run fmcib check-data)");
+}
+
 Batch DataLoader::loadBatch(const std::vector<int64_t>& indices, int64_t epoch) const {
   std::vector<Item> items;
   items.reserve(indices.size());
-  for (int64_t index : indices) {
-    Generator gen(itemSeed(options_.seed, epoch, index));
-    items.push_back(dataset_->get(index, gen));
-  }
+  for (int64_t index : indices) items.push_back(loadItem(index, epoch));
   ScopedStage timer(Stage::kCollate);
   return collate(items);
 }

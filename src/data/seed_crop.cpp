@@ -76,33 +76,53 @@ io::Index3 ScanCropper::seedIndex(const io::Vec3& seed) const {
   const io::Vec3 c = resampled_.physicalToContinuousIndex(seed);
   io::Index3 index{};
   for (int a = 0; a < 3; ++a) {
-    // int() in Python truncates toward zero.
-    const bool ok = std::isfinite(c[a]) && std::trunc(c[a]) >= 0 &&
-                    std::trunc(c[a]) < static_cast<double>(resampled_.size[a]);
-    if (!ok)
-      throw InputError("seed point " + vecString(seed) + " mm lies outside the scan: its index is " +
-                       vecString(c) + " on a grid of " + sizeString(resampled_.size) + " voxels (" +
-                       resampled_.describe() + ")");
-    index[a] = static_cast<int64_t>(std::trunc(c[a]));
+    // Only a value int() could not turn into an index of any use is refused; anything else,
+    // inside or outside the grid, is clamped in step 5 as SliceImageFilter does.
+    if (!std::isfinite(c[a]) || std::abs(c[a]) > 1e12)
+      throw InputError("seed point " + vecString(seed) + " mm has no usable voxel index: " + vecString(c) +
+                       " on a grid of " + sizeString(resampled_.size) + " voxels (" + resampled_.describe() +
+                       ")");
+    index[a] = static_cast<int64_t>(std::trunc(c[a]));  // int() in Python truncates toward zero
   }
   return index;
 }
 
-Patch ScanCropper::positive(const io::Vec3& seed) const {
-  const io::Index3 c = seedIndex(seed);
-  io::Index3 start{}, size{};
+SeedBox ScanCropper::seedBox(const io::Vec3& seed) const {
+  SeedBox box;
+  box.index = seedIndex(seed);
   for (int a = 0; a < 3; ++a) {
     // Step 5 uses the pre-orientation index on the oriented image (DESIGN §4).
-    const int64_t lo = std::max<int64_t>(c[a] - options_.radius, 0);
-    const int64_t hi = std::min<int64_t>(c[a] + options_.radius, oriented_.size[a]);
-    if (hi <= lo)
-      throw InputError("seed point " + vecString(seed) + " mm (index " + sizeString(c) +
-                       ") gives an empty patch on the reoriented scan of " + sizeString(oriented_.size) +
-                       " voxels");
-    start[a] = lo;
-    size[a] = hi - lo;
+    const int64_t lo = std::max<int64_t>(box.index[a] - options_.radius, 0);
+    const int64_t hi = std::min<int64_t>(box.index[a] + options_.radius, oriented_.size[a]);
+    box.start[a] = lo;
+    box.size[a] = std::max<int64_t>(hi - lo, 0);
   }
-  return crop(start, size);
+  return box;
+}
+
+std::string ScanCropper::describe(const SeedBox& box) const {
+  static const char axes[] = {'x', 'y', 'z'};
+  std::ostringstream os;
+  os << "voxel " << sizeString(box.index) << " of a " << oriented_.size[0] << "x" << oriented_.size[1] << "x"
+     << oriented_.size[2] << " grid; [c - " << options_.radius << ", c + " << options_.radius << ")";
+  if (box.empty()) {
+    os << " misses the scan on";
+    for (int a = 0; a < 3; ++a)
+      if (box.size[a] <= 0) os << " " << axes[a];
+    return os.str();
+  }
+  os << " keeps";
+  for (int a = 0; a < 3; ++a)
+    os << " " << axes[a] << " [" << box.start[a] << ", " << box.start[a] + box.size[a] << ")";
+  return os.str();
+}
+
+Patch ScanCropper::positive(const io::Vec3& seed) const {
+  const SeedBox box = seedBox(seed);
+  if (box.empty())
+    throw EmptyPatchError("seed point " + vecString(seed) +
+                          " mm lies outside the scan, too far for a patch: " + describe(box));
+  return crop(box.start, box.size);
 }
 
 Patch ScanCropper::negative(Generator& gen) const {

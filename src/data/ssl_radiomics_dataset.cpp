@@ -1,5 +1,6 @@
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -46,13 +47,22 @@ SSLRadiomicsDataset::SSLRadiomicsDataset(SSLRadiomicsOptions options) : options_
     seeds_.push_back({t.number(r, cx), t.number(r, cy), t.number(r, cz)});
   }
   if (options_.label) {
+    // Upstream applies int() to every label: truncation toward zero, also for fractional values.
     labelColumn_ = t.column(*options_.label);
     labels_.reserve(t.numRows());
+    std::optional<size_t> fractional;
     for (size_t r = 0; r < t.numRows(); ++r) {
       const double v = t.number(r, *labelColumn_);
-      integralLabels_ = integralLabels_ && v == std::trunc(v) && std::abs(v) < 9.0e15;
-      labels_.push_back(v);
+      if (!std::isfinite(v) || std::abs(v) >= 9.2e18)
+        throw InputError(t.where(r, *labelColumn_) + ": label '" + t.cell(r, *labelColumn_) +
+                         "' cannot be an integer (int() of it fails in the Python original)");
+      if (v != std::trunc(v) && !fractional) fractional = r;
+      labels_.push_back(static_cast<int64_t>(std::trunc(v)));
     }
+    if (fractional)
+      spdlog::warn("{}: label '{}' is not an integer; labels are int()-truncated as upstream (e.g. {} -> {})",
+                   t.where(*fractional, *labelColumn_), t.cell(*fractional, *labelColumn_),
+                   t.cell(*fractional, *labelColumn_), labels_[*fractional]);
   }
 }
 
@@ -108,13 +118,24 @@ DetailedItem SSLRadiomicsDataset::getDetailed(int64_t index, Generator& gen) con
   crop.orientPatch = options_.orientPatch;
   crop.mode = options_.cropMode;
   const ScanCropper cropper(scan, crop);
+  const auto where = [&] {
+    return t.path() + " row " + std::to_string(row) + " (line " + std::to_string(t.lineOf(row)) +
+           "), columns coordX/coordY/coordZ = " + t.cell(row, t.column("coordX")) + ", " +
+           t.cell(row, t.column("coordY")) + ", " + t.cell(row, t.column("coordZ")) + ", image '" + path +
+           "'";
+  };
   try {
+    const SeedBox box = cropper.seedBox(seeds_[row]);
+    if (!box.empty() && box.clamped(options_.radius))
+      warnClampedOnce(row, [&] {
+        return where() + ": the patch is cut at the scan border (" + cropper.describe(box) +
+               "); the transform pads it, as upstream";
+      });
     out.positive = cropper.positive(seeds_[row]);
+  } catch (const EmptyPatchError& e) {
+    throw UnusableRowError(where() + ": " + e.what());
   } catch (const InputError& e) {
-    throw InputError(t.path() + " row " + std::to_string(row) + " (line " + std::to_string(t.lineOf(row)) +
-                     "), columns coordX/coordY/coordZ = " + t.cell(row, t.column("coordX")) + ", " +
-                     t.cell(row, t.column("coordY")) + ", " + t.cell(row, t.column("coordZ")) + ", image '" +
-                     path + "': " + e.what());
+    throw InputError(where() + ": " + e.what());
   }
   out.positiveViews = viewsOf(options_.transform, out.positive.array, gen);
   if (options_.enableNegatives) {
@@ -126,14 +147,20 @@ DetailedItem SSLRadiomicsDataset::getDetailed(int64_t index, Generator& gen) con
     out.item.input = viewsNested(out.positiveViews, false);
   }
   if (labelColumn_) {
-    const double v = labels_[row];
-    out.item.target = integralLabels_ ? Nested(torch::tensor(static_cast<int64_t>(v), torch::kInt64))
-                                      : Nested(torch::tensor(static_cast<float>(v), torch::kFloat32));
+    out.item.target = Nested(torch::tensor(labels_[row], torch::kInt64));
   } else if (options_.inputIsTarget) {
     out.item.target = out.item.input.map([](const at::Tensor& x) { return x.clone(); });
   }
   out.item.row = RowRef{index, table_};
   return out;
+}
+
+void SSLRadiomicsDataset::warnClampedOnce(size_t row, const std::function<std::string()>& message) const {
+  {
+    std::lock_guard<std::mutex> lock(warnedMutex_);
+    if (!warnedRows_.insert(row).second) return;
+  }
+  spdlog::warn("{}", message());
 }
 
 Item SSLRadiomicsDataset::get(int64_t index, Generator& gen) const {

@@ -5,6 +5,13 @@
 
 #include "fmcib/config/error.hpp"
 
+// g++ 14 reports -Warray-bounds inside LibTorch's Function<T>::apply (custom_function.h) once it is
+// inlined into the callers below: a false positive in LibTorch's code, not ours. GCC honours a
+// diagnostic pragma at any call site of the inlining chain, so it is silenced for this file's
+// autograd functions only, not for the header's other users.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+
 namespace fmcib::dist {
 
 namespace {
@@ -21,7 +28,8 @@ struct CommCapsule : torch::CustomClassHolder {
 
 class AllGatherFunction : public torch::autograd::Function<AllGatherFunction> {
  public:
-  static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, CommunicatorPtr comm) {
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, CommunicatorPtr comm,
+                               bool allReduce) {
     torch::Tensor input = x.contiguous();
     std::vector<torch::Tensor> parts = comm->allGather(input);
     if (static_cast<int>(parts.size()) != comm->worldSize())
@@ -33,17 +41,21 @@ class AllGatherFunction : public torch::autograd::Function<AllGatherFunction> {
       if (p.is_same(x) || p.is_same(input)) p = input.clone();
     ctx->saved_data["comm"] = c10::IValue::make_capsule(c10::make_intrusive<CommCapsule>(comm));
     ctx->saved_data["rank"] = static_cast<int64_t>(comm->rank());
+    ctx->saved_data["all_reduce"] = allReduce;
     return parts;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto capsule = c10::static_intrusive_pointer_cast<CommCapsule>(ctx->saved_data["comm"].toCapsule());
     const int64_t rank = ctx->saved_data["rank"].toInt();
+    // lightly 1.4.19: `grads[rank]`, this rank's own loss through its own slice; nothing is sent.
+    if (!ctx->saved_data["all_reduce"].toBool())
+      return {grads[rank].clone(), torch::Tensor(), torch::Tensor()};
     // Undefined gradients (outputs that did not reach the loss) are materialized as zeros by the
     // autograd engine, so every rank contributes a full stack to the all-reduce.
     std::vector<torch::Tensor> summed{torch::stack(grads).contiguous()};
     capsule->comm->allReduceSum(summed);
-    return {summed[0][rank], torch::Tensor()};
+    return {summed[0][rank], torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -73,14 +85,29 @@ at::Tensor allReduceSumWithGrad(const at::Tensor& x, const CommunicatorPtr& comm
   return AllReduceFunction::apply(x, comm);
 }
 
-std::vector<at::Tensor> allGatherWithGrad(const at::Tensor& x, const CommunicatorPtr& comm) {
-  if (!comm) throw RuntimeError("allGatherWithGrad: no communicator");
-  return AllGatherFunction::apply(x, comm);
+const char* gatherBackwardName(GatherBackward g) {
+  return g == GatherBackward::kOwn ? "own" : "all_reduce";
 }
 
-at::Tensor allGatherCat(const at::Tensor& x, const CommunicatorPtr& comm) {
+GatherBackward parseGatherBackward(const std::string& name) {
+  if (name == "own") return GatherBackward::kOwn;
+  if (name == "all_reduce") return GatherBackward::kAllReduce;
+  throw ConfigError(
+      "gather_backward must be 'own' (lightly 1.4.19) or 'all_reduce' (lightly >= 1.5.4), got '" + name +
+      "'");
+}
+
+std::vector<at::Tensor> allGatherWithGrad(const at::Tensor& x, const CommunicatorPtr& comm,
+                                          GatherBackward backward) {
+  if (!comm) throw RuntimeError("allGatherWithGrad: no communicator");
+  return AllGatherFunction::apply(x, comm, backward == GatherBackward::kAllReduce);
+}
+
+at::Tensor allGatherCat(const at::Tensor& x, const CommunicatorPtr& comm, GatherBackward backward) {
   if (comm && comm->worldSize() == 1) return x;
-  return torch::cat(allGatherWithGrad(x, comm), 0);
+  return torch::cat(allGatherWithGrad(x, comm, backward), 0);
 }
 
 }  // namespace fmcib::dist
+
+#pragma GCC diagnostic pop

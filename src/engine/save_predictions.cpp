@@ -46,12 +46,14 @@ void SavePredictions::onPredictEnd(Trainer& trainer) {
   if (!trainer.isGlobalZero()) return;
   std::stable_sort(rows_.begin(), rows_.end(),
                    [](const auto& a, const auto& b) { return a.first.index < b.first.index; });
-  std::vector<std::string> header;
+  // pandas' DataFrame.to_csv layout, as upstream writes it: an unnamed first column holding the
+  // row index (the predict CSV's 0-based row), then the CSV's columns, then the predictions.
+  std::vector<std::string> header{""};
   const bool haveTable = !rows_.empty() && rows_.front().first.table;
-  if (haveTable)
-    header = rows_.front().first.header();
-  else
-    header.push_back("index");
+  if (haveTable) {
+    const auto& columns = rows_.front().first.header();
+    header.insert(header.end(), columns.begin(), columns.end());
+  }
   if (width_ <= 0)
     header.push_back("pred");
   else
@@ -60,8 +62,11 @@ void SavePredictions::onPredictEnd(Trainer& trainer) {
   out.reserve(rows_.size());
   char buf[32];
   for (const auto& [row, values] : rows_) {
-    std::vector<std::string> cells =
-        haveTable && row.table ? row.values() : std::vector<std::string>{std::to_string(row.index)};
+    std::vector<std::string> cells{std::to_string(row.index)};
+    if (haveTable && row.table) {
+      const auto& raw = row.values();
+      cells.insert(cells.end(), raw.begin(), raw.end());
+    }
     for (float v : values) {
       std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));  // round-trips float32
       cells.emplace_back(buf);
@@ -88,7 +93,12 @@ void SavePredictions::savePreviews(Trainer& trainer) const {
   const int64_t n = std::min(previews_, ds->size());
   for (int64_t i = 0; i < n; ++i) {
     data::Generator gen(data::itemSeed(trainer.state().seed, 0, i));
-    data::Item item = ds->get(i, gen);
+    data::Item item;
+    try {
+      item = ds->get(i, gen);
+    } catch (const data::UnusableRowError&) {
+      continue;  // already reported by the loader; it has no prediction either
+    }
     if (!item.input.isTensor()) {
       spdlog::warn("SavePredictions: previews need one tensor per item, got {}", item.input.describe());
       return;

@@ -47,11 +47,11 @@ void Trainer::requestStop(const std::string& reason) {
   state_.shouldStop = true;
 }
 
-void Trainer::logMetrics(std::map<std::string, double> metrics, int64_t step) {
+void Trainer::logMetrics(std::map<std::string, double> metrics, int64_t step, bool addEpoch) {
   if (sanityChecking_) return;
   for (const auto& [k, v] : metrics) callbackMetrics_[k] = v;
   if (!isGlobalZero() || fastDevRun() || loggers_.empty()) return;
-  metrics["epoch"] = static_cast<double>(state_.epoch);
+  if (addEpoch) metrics["epoch"] = static_cast<double>(state_.epoch);
   for (const auto& l : loggers_) l->logMetrics(metrics, step);
 }
 
@@ -80,6 +80,8 @@ void Trainer::setup(System& system, const std::string& stage, const RunContext& 
   state_.stage = stage;
   state_.seed = ctx.seed;
   callbackMetrics_.clear();
+  batchMetrics_.clear();
+  evalLogStep_ = 0;
   resumed_ = false;
   const int localRank = localRankFromEnv();
   device_ = resolveDevice(options_.accelerator, options_.devices, options_.precision, localRank);
@@ -236,8 +238,7 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
   const int64_t accumulate = std::max<int64_t>(1, options_.accumulateGradBatches);
   state_.epochFinished = false;
   if (state_.batchesDone == 0) {
-    state_.epochLossSum = 0;
-    state_.epochLossCount = 0;
+    state_.epochSums.clear();
     resetMetrics("train");
     for (const auto& cb : callbacks_) cb->onTrainEpochStart(*this);
   }
@@ -249,6 +250,8 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
       std::optional<data::Batch> batch = epoch->next();
       if (!batch) break;
       for (const auto& cb : callbacks_) cb->onTrainBatchStart(*this);
+      // lighter logs the optimizer's lr and momentum in the training step of batch 0.
+      if (state_.batchesDone == 0) addOptimizerStats(state_.epochSums);
       StepOutput out = step(*batch, "train");
       const double lossValue = out.loss.detach().to(at::kDouble).item<double>();
       if (!std::isfinite(lossValue)) {
@@ -261,25 +264,21 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
       if (scaler_) scaled = scaled * scaler_->scale();
       scaled.backward();
       ++state_.batchesDone;
-      state_.epochLossSum += lossValue;
-      ++state_.epochLossCount;
+      // Lightning logs the latest batch's step values at the optimizer step.
+      const std::map<std::string, double> stepLogs = stepValues("train", out.loss, state_.epochSums);
       const bool boundary = state_.batchesDone % accumulate == 0 || state_.batchesDone == nBatches;
       if (!boundary) continue;
       const bool log = shouldLogStep();
       const int64_t logStep = state_.globalStep;
       optimizerStep();
       stepScheduler(SchedulerConfig::Interval::kStep);
-      // The step's loss over all ranks (what one process with the whole batch would report).
-      const auto [rankLossSum, ranks] = sumOverRanks(lossValue, 1);
-      const double stepLoss = rankLossSum / static_cast<double>(ranks);
-      callbackMetrics_["train/loss/step"] = stepLoss;
-      if (log) {
-        std::map<std::string, double> values = stepMetrics_;
-        values["train/loss/step"] = stepLoss;
+      // The step values are rank 0's, on every rank (so callbacks decide alike).
+      const std::map<std::string, double> values = rankZeroValues(stepLogs);
+      if (log)
         logMetrics(values, logStep);
-      }
-      stepMetrics_.clear();
-      progressUpdate(progress_.get(), state_.batchesDone, {{"loss", stepLoss}});
+      else
+        for (const auto& [k, v] : values) callbackMetrics_[k] = v;
+      progressUpdate(progress_.get(), state_.batchesDone, {{"loss", values.at("train/loss/step")}});
       for (const auto& cb : callbacks_) cb->onTrainStepEnd(*this);
       if (int sig = agreedSignal()) return interrupted(sig);
       if (options_.maxSteps >= 0 && state_.globalStep >= options_.maxSteps) break;
@@ -287,9 +286,8 @@ int Trainer::trainEpoch(data::DataLoader& loader, data::DataLoader* val) {
   }  // joins the loader's workers
   state_.epochFinished = true;
   const int64_t logStep = std::max<int64_t>(state_.globalStep - 1, 0);
-  std::map<std::string, double> logs = computeMetrics("train");
-  const auto [lossSum, lossCount] = sumOverRanks(state_.epochLossSum, state_.epochLossCount);
-  if (lossCount > 0) logs["train/loss/epoch"] = lossSum / static_cast<double>(lossCount);
+  std::map<std::string, double> logs = epochMeans(state_.epochSums);
+  for (const auto& [k, v] : wholeEpochMetrics("train")) logs[k] = v;
   logMetrics(logs, logStep);
   progressFinish(progress_.get(), logs);
   const bool validated = val && valDue();

@@ -59,8 +59,11 @@ void Trainer::saveCheckpoint(const std::string& path) {
   loop.insert("epoch", state_.epochFinished ? state_.epoch + 1 : state_.epoch);
   loop.insert("batches_done", state_.epochFinished ? int64_t{0} : state_.batchesDone);
   loop.insert("global_step", state_.globalStep);
-  loop.insert("epoch_loss_sum", state_.epochFinished ? 0.0 : state_.epochLossSum);
-  loop.insert("epoch_loss_count", state_.epochFinished ? int64_t{0} : state_.epochLossCount);
+  // The epoch's on_epoch sums (rank 0's): key → [Σ value · batch_size, Σ batch_size].
+  c10::impl::GenericDict sums = io::makeStringDict();
+  if (!state_.epochFinished)
+    for (const auto& [key, sw] : state_.epochSums) sums.insert(key, c10::List<double>({sw.first, sw.second}));
+  loop.insert("epoch_sums", sums);
   c10::impl::GenericDict loops = io::makeStringDict();
   loops.insert("fmcib", loop);
   d.insert("loops", loops);
@@ -140,8 +143,18 @@ void Trainer::loadCheckpoint(const std::string& path, bool full) {
       state_.epoch = checkpointInt(loop, "epoch", path);
       state_.batchesDone = checkpointInt(loop, "batches_done", path);
       state_.globalStep = checkpointInt(loop, "global_step", path);
-      state_.epochLossSum = toDouble(checkpointField(loop, "epoch_loss_sum", path), "epoch_loss_sum", path);
-      state_.epochLossCount = checkpointInt(loop, "epoch_loss_count", path);
+      state_.epochSums.clear();
+      if (hasField(loop, "epoch_sums")) {
+        const c10::IValue& sums = checkpointField(loop, "epoch_sums", path);
+        if (!sums.isGenericDict()) throw InputError(path + ": checkpoint field 'epoch_sums' is not a dict");
+        for (const auto& e : sums.toGenericDict()) {
+          if (!e.key().isString() || !e.value().isList() || e.value().toListRef().size() != 2)
+            throw InputError(path + ": checkpoint field 'epoch_sums' holds a malformed entry");
+          const auto& v = e.value().toListRef();
+          state_.epochSums[e.key().toStringRef()] = {toDouble(v[0], "epoch_sums", path),
+                                                     toDouble(v[1], "epoch_sums", path)};
+        }
+      }
       haveLoop = true;
     }
   }

@@ -42,14 +42,6 @@ int Trainer::agreedSignal() {
   return t[0][0].item<double>() > 0 ? SIGINT : t[0][1].item<double>() > 0 ? SIGTERM : 0;
 }
 
-std::pair<double, int64_t> Trainer::sumOverRanks(double sum, int64_t count) {
-  auto comm = dist::processCommunicator();
-  if (comm->worldSize() == 1) return {sum, count};
-  std::vector<at::Tensor> t{torch::tensor({sum, static_cast<double>(count)}, torch::kDouble)};
-  comm->allReduceSum(t);
-  return {t[0][0].item<double>(), static_cast<int64_t>(t[0][1].item<double>())};
-}
-
 at::Tensor Trainer::gatherRows(const at::Tensor& x) {
   auto comm = dist::processCommunicator();
   if (comm->worldSize() == 1) return x;

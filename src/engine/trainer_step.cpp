@@ -101,27 +101,27 @@ Trainer::StepOutput Trainer::step(const data::Batch& batch, const std::string& m
 }
 
 void Trainer::updateMetrics(const std::string& mode, const at::Tensor& pred, const at::Tensor& target) {
-  // Metrics cover every rank's predictions (torchmetrics' dist_sync), so all ranks agree on them.
-  at::Tensor p = gatherRows(pred.detach().to(at::kFloat).cpu());
-  at::Tensor t = gatherRows(target.detach().cpu());
+  const at::Tensor localPred = pred.detach().to(at::kFloat).cpu(), localTarget = target.detach().cpu();
+  // The whole-epoch value covers every rank's predictions (torchmetrics' dist_sync at compute()).
+  const at::Tensor p = gatherRows(localPred), t = gatherRows(localTarget);
   for (const auto& m : system_->stageMetrics(mode)) {
     m.metric->update(p, t);
-    if (mode == "train" && shouldLogStep()) {
-      MetricPtr batchOnly = m.metric->emptyCopy();
-      batchOnly->update(p, t);
-      stepMetrics_["train/metrics/" + m.name + "/step"] = batchOnly->compute();
-    }
+    // The step value is torchmetrics' forward(): this rank's batch alone.
+    MetricPtr batchOnly = m.metric->emptyCopy();
+    batchOnly->update(localPred, localTarget);
+    batchMetrics_[mode + "/metrics/" + m.name + "/step"] = batchOnly->compute();
   }
 }
 
 void Trainer::resetMetrics(const std::string& mode) {
+  batchMetrics_.clear();
   for (const auto& m : system_->stageMetrics(mode)) m.metric->reset();
 }
 
-std::map<std::string, double> Trainer::computeMetrics(const std::string& mode) {
+std::map<std::string, double> Trainer::wholeEpochMetrics(const std::string& mode) {
   std::map<std::string, double> out;
   for (const auto& m : system_->stageMetrics(mode))
-    out[mode + "/metrics/" + m.name + "/epoch"] = m.metric->compute();
+    out[mode + "/metrics/" + m.name + "/whole_epoch"] = m.metric->compute();
   return out;
 }
 
@@ -129,8 +129,7 @@ int Trainer::evaluate(const std::string& mode, data::DataLoader& loader, int64_t
   torch::NoGradGuard noGrad;
   system_->model->eval();
   resetMetrics(mode);
-  double lossSum = 0;
-  int64_t lossCount = 0;
+  std::map<std::string, std::pair<double, double>> sums;
   {
     auto epoch = loader.epoch(state_.stage == "fit" ? state_.epoch : 0, 0);
     progressStart(progress_.get(), *this, sanityChecking_ ? "sanity check" : mode,
@@ -139,19 +138,18 @@ int Trainer::evaluate(const std::string& mode, data::DataLoader& loader, int64_t
       std::optional<data::Batch> batch = epoch->next();
       if (!batch) break;
       StepOutput out = step(*batch, mode);
-      if (out.loss.defined()) {
-        lossSum += out.loss.detach().to(at::kDouble).item<double>();
-        ++lossCount;
-      }
+      // Lightning logs evaluation step values every batch, at its own step count, without "epoch".
+      const std::map<std::string, double> values = rankZeroValues(stepValues(mode, out.loss, sums));
+      if (!sanityChecking_ && !values.empty()) logMetrics(values, evalLogStep_, /*addEpoch=*/false);
+      if (!sanityChecking_) ++evalLogStep_;
       progressUpdate(progress_.get(), b + 1);
       // Inside fit, validation completes so the epoch ends in a consistent state.
       if (state_.stage != "fit")
         if (int sig = agreedSignal()) return 128 + sig;
     }
   }
-  std::map<std::string, double> logs = computeMetrics(mode);
-  const auto [allLoss, allCount] = sumOverRanks(lossSum, lossCount);
-  if (allCount > 0) logs[mode + "/loss/epoch"] = allLoss / static_cast<double>(allCount);
+  std::map<std::string, double> logs = epochMeans(sums);
+  for (const auto& [k, v] : wholeEpochMetrics(mode)) logs[k] = v;
   logMetrics(logs, std::max<int64_t>(state_.globalStep - 1, 0));
   progressFinish(progress_.get(), logs);
   if (state_.stage != "fit" && isGlobalZero()) {
@@ -167,6 +165,32 @@ namespace {
 int64_t evalLimit(const TrainerOptions& o, const BatchLimit& limit, int64_t available) {
   return o.fastDevRun > 0 ? std::min(o.fastDevRun, available) : limit.apply(available);
 }
+
+/// Predictions are written for a CSV's own rows only: the loader's stand-ins for unusable rows
+/// (data::RowRef::standsInFor) are dropped, with their prediction rows.
+void dropStandIns(data::Batch& batch, at::Tensor& pred) {
+  std::vector<int64_t> keep;
+  for (size_t i = 0; i < batch.rows.size(); ++i)
+    if (batch.rows[i].standsInFor < 0) keep.push_back(static_cast<int64_t>(i));
+  if (keep.size() == batch.rows.size()) return;
+  std::vector<data::RowRef> rows;
+  for (int64_t i : keep) rows.push_back(batch.rows[static_cast<size_t>(i)]);
+  batch.rows = std::move(rows);
+  pred = pred.index_select(0, torch::tensor(keep, torch::kLong));
+}
+
+/// validate / test / predict report what the model computes: weights a weights file was meant to
+/// set but left random (heads that did not fit) would make that output meaningless. A checkpoint
+/// given with --ckpt_path overwrites them, so then nothing is missing.
+void requireLoadedWeights(const System& system, const RunContext& ctx, const std::string& stage) {
+  if (!ctx.ckptPath.empty()) return;
+  const std::vector<std::string> unloaded = system.model->unloadedWeights();
+  if (unloaded.empty()) return;
+  std::string keys;
+  for (size_t i = 0; i < unloaded.size(); ++i) keys += (i ? "; " : "") + unloaded[i];
+  throw InputError("system#model: '" + stage + "' would use random weights for " + keys +
+                   " — fix system#model#weights_path or #heads, or pass --ckpt_path with trained weights");
+}
 }  // namespace
 
 int Trainer::validate(System& system, const RunContext& ctx) {
@@ -174,6 +198,7 @@ int Trainer::validate(System& system, const RunContext& ctx) {
   setup(system, "validate", ctx);
   auto loader = makeLoader("val", false);
   if (!ctx.ckptPath.empty()) loadCheckpoint(ctx.ckptPath, /*full=*/false);
+  requireLoadedWeights(system, ctx, "validate");
   int rc = evaluate("val", *loader, evalLimit(options_, options_.limitVal, loader->size()));
   teardown();
   return rc;
@@ -184,6 +209,7 @@ int Trainer::test(System& system, const RunContext& ctx) {
   setup(system, "test", ctx);
   auto loader = makeLoader("test", false);
   if (!ctx.ckptPath.empty()) loadCheckpoint(ctx.ckptPath, /*full=*/false);
+  requireLoadedWeights(system, ctx, "test");
   int rc = evaluate("test", *loader, evalLimit(options_, options_.limitTest, loader->size()));
   teardown();
   return rc;
@@ -194,6 +220,7 @@ int Trainer::predict(System& system, const RunContext& ctx) {
   setup(system, "predict", ctx);
   auto loader = makeLoader("predict", false);
   if (!ctx.ckptPath.empty()) loadCheckpoint(ctx.ckptPath, /*full=*/false);
+  requireLoadedWeights(system, ctx, "predict");
   int rc = runPredict(*loader);
   teardown();
   return rc;
@@ -214,6 +241,7 @@ int Trainer::runPredict(data::DataLoader& loader) {
       StepOutput out = step(*batch, "predict");
       progressUpdate(progress_.get(), b + 1);
       at::Tensor pred = out.pred.detach().to(at::kFloat).cpu();
+      dropStandIns(*batch, pred);
       gatherPredictions(*batch, pred, emitted);
       if (batch->size() > 0)  // under DDP, ranks other than 0 hand their rows to rank 0
         for (const auto& cb : callbacks_) cb->onPredictBatchEnd(*this, *batch, pred);

@@ -149,8 +149,14 @@ RgbImage plotCurves(const MetricsLog& log, int width) {
   Panel loss{"LOSS", {}}, lr{"LEARNING RATE", {}}, metrics{"METRICS", {}};
   double xmin = 0, xmax = 0;
   bool any = false;
+  auto endsWith = [](const std::string& a, const std::string& b) {
+    return a.size() >= b.size() && a.compare(a.size() - b.size(), b.size(), b) == 0;
+  };
   for (const MetricSeries& s : log.series) {
     if (s.points.empty()) continue;
+    // Evaluation step values count Lightning's evaluation steps, not optimizer steps: another x axis.
+    if ((s.name.rfind("val/", 0) == 0 || s.name.rfind("test/", 0) == 0) && endsWith(s.name, "/step"))
+      continue;
     for (const auto& p : s.points) {
       xmin = any ? std::min(xmin, p.first) : p.first;
       xmax = any ? std::max(xmax, p.first) : p.first;
@@ -158,7 +164,7 @@ RgbImage plotCurves(const MetricsLog& log, int width) {
     }
     if (s.name.find("loss") != std::string::npos)
       loss.series.push_back(&s);
-    else if (s.name.rfind("lr-", 0) == 0 || s.name == "lr")
+    else if (s.name.rfind("lr-", 0) == 0 || s.name == "lr" || s.name.find("/optimizer/") != std::string::npos)
       lr.series.push_back(&s);
     else
       metrics.series.push_back(&s);

@@ -165,17 +165,24 @@ class ScanChecker {
 
   void checkRow(std::vector<Problem>& out, const data::ScanCropper& cropper,
                 const io::ImageGeometry& original, const RowSeed& r) const {
-    io::Index3 c{};
-    try {
-      c = cropper.seedIndex(r.seed);
-    } catch (const InputError&) {
+    auto outside = [&](const std::string& why) {
       const io::Vec3 ci = cropper.resampledGeometry().physicalToContinuousIndex(r.seed);
       const auto& size = cropper.resampledGeometry().size;
       add(out, r.row, ProblemKind::kSeedOutside,
           "seed " + vec(r.seed) + " mm is at voxel " + vec(ci) + ", outside the scan of " +
               std::to_string(size[0]) + "x" + std::to_string(size[1]) + "x" + std::to_string(size[2]) +
-              " voxels",
+              " voxels: " + why + "; training replaces the row by another one, predict skips it",
           hintFor(cropper, original, r.seed));
+    };
+    data::SeedBox box;
+    try {
+      box = cropper.seedBox(r.seed);
+    } catch (const InputError& e) {
+      outside(firstLine(e.what()));
+      return;
+    }
+    if (box.empty()) {
+      outside("too far for any patch (" + cropper.describe(box) + ")");
       return;
     }
     const data::Patch patch = cropper.positive(r.seed);
@@ -183,12 +190,18 @@ class ScanChecker {
     // The patch is [z][y][x]; report the clamp per x, y, z.
     const int64_t cx = full - patch.array.size(2), cy = full - patch.array.size(1),
                   cz = full - patch.array.size(0);
-    if (cx > 0 || cy > 0 || cz > 0)
+    const auto& c = box.index;
+    if (cx > 0 || cy > 0 || cz > 0) {
+      const auto& size = cropper.resampledGeometry().size;
+      bool seedInside = true;
+      for (int a = 0; a < 3; ++a) seedInside = seedInside && c[a] >= 0 && c[a] < size[a];
       add(out, r.row, ProblemKind::kBorderClamp,
           "patch clamped at the scan border by " + std::to_string(cx) + ", " + std::to_string(cy) + ", " +
               std::to_string(cz) + " voxels (x, y, z) around voxel [" + std::to_string(c[0]) + ", " +
-              std::to_string(c[1]) + ", " + std::to_string(c[2]) + "]",
+              std::to_string(c[1]) + ", " + std::to_string(c[2]) + "]" +
+              (seedInside ? "" : ", which lies outside the scan (as upstream, the partial patch is padded)"),
           "");
+    }
     if (patch.array.numel() == 0) return;
     const double mean = meanOf(patch.array);
     if (mean < options_.airThresholdHu)
@@ -211,6 +224,12 @@ void checkLabel(const DataCheckOptions& o, const io::CsvTable& t, size_t col, si
   if (isMissingText(cell)) return add(ProblemKind::kMissingLabel, "label '" + *o.label + "' is missing");
   const auto v = parseNumber(cell);
   if (!v) return add(ProblemKind::kBadLabel, "label '" + *o.label + "' = '" + cell + "' is not a number");
+  // Training applies int() to every label, as upstream: a fractional one silently becomes another.
+  if (std::isfinite(*v) && *v != std::trunc(*v) && std::abs(*v) < 9.2e18)
+    return add(ProblemKind::kBadLabel,
+               "label '" + *o.label + "' = '" + cell +
+                   "' is not an integer: training truncates it with int(), as upstream, to " +
+                   std::to_string(static_cast<int64_t>(std::trunc(*v))));
   const LabelRule& rule = o.labelRule;
   if (rule.kind == LabelRule::Kind::kClasses &&
       (*v != std::trunc(*v) || *v < 0 || *v >= static_cast<double>(rule.numClasses)))

@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "fmcib/config/error.hpp"
-#include "fmcib/dist/all_gather.hpp"
 
 namespace fmcib::losses {
 
@@ -46,8 +45,12 @@ torch::Tensor eyeRank(int64_t n, int64_t rank, int64_t worldSize) {
 // ---- NTXentNegativeMinedLoss ------------------------------------------------------------------
 
 NTXentNegativeMinedLoss::NTXentNegativeMinedLoss(double temperature, bool gatherDistributed,
-                                                 dist::CommunicatorPtr comm)
-    : temperature_(temperature), gatherDistributed_(gatherDistributed), comm_(std::move(comm)) {
+                                                 dist::CommunicatorPtr comm,
+                                                 dist::GatherBackward gatherBackward)
+    : temperature_(temperature),
+      gatherDistributed_(gatherDistributed),
+      comm_(std::move(comm)),
+      gatherBackward_(gatherBackward) {
   if (std::abs(temperature_) < 1e-8)
     throw ConfigError("NTXentNegativeMinedLoss: illegal temperature abs(" + std::to_string(temperature_) +
                       ") < 1e-8");
@@ -63,10 +66,10 @@ torch::Tensor NTXentNegativeMinedLoss::forwardViews(const Embeddings& out) {
   torch::Tensor pos0Large = pos0, pos1Large = pos1, neg0Large = neg0, neg1Large = neg1, diag;
   dist::CommunicatorPtr comm = commOr(comm_);
   if (gatherDistributed_ && comm->worldSize() > 1) {
-    pos0Large = dist::allGatherCat(pos0, comm);
-    pos1Large = dist::allGatherCat(pos1, comm);
-    neg0Large = dist::allGatherCat(neg0, comm);
-    neg1Large = dist::allGatherCat(neg1, comm);
+    pos0Large = dist::allGatherCat(pos0, comm, gatherBackward_);
+    pos1Large = dist::allGatherCat(pos1, comm, gatherBackward_);
+    neg0Large = dist::allGatherCat(neg0, comm, gatherBackward_);
+    neg1Large = dist::allGatherCat(neg1, comm, gatherBackward_);
     diag = eyeRank(batch, comm->rank(), comm->worldSize()).to(pos0.device());
   } else {
     diag = torch::eye(batch, torch::TensorOptions().dtype(torch::kBool).device(pos0.device()));
@@ -92,13 +95,15 @@ torch::Tensor NTXentNegativeMinedLoss::forwardViews(const Embeddings& out) {
 
 NegativeMiningInfoNCECriterion::NegativeMiningInfoNCECriterion(int64_t embeddingDim, int64_t batchSize,
                                                                int64_t worldSize, bool gatherDistributed,
-                                                               double temperature, dist::CommunicatorPtr comm)
+                                                               double temperature, dist::CommunicatorPtr comm,
+                                                               dist::GatherBackward gatherBackward)
     : embeddingDim_(embeddingDim),
       batchSize_(batchSize),
       worldSize_(worldSize),
       gatherDistributed_(gatherDistributed),
       temperature_(temperature),
-      comm_(std::move(comm)) {
+      comm_(std::move(comm)),
+      gatherBackward_(gatherBackward) {
   if (embeddingDim_ < 1 || batchSize_ < 1 || worldSize_ < 1)
     throw ConfigError(
         "NegativeMiningInfoNCECriterion: embedding_dim, batch_size and world_size must be >= 1");
@@ -152,7 +157,8 @@ torch::Tensor NegativeMiningInfoNCECriterion::forwardViews(const Embeddings& out
     throw InputError(os.str());
   }
 
-  torch::Tensor buffer = gatherDistributed_ ? dist::allGatherCat(embedding, comm) : embedding;
+  torch::Tensor buffer =
+      gatherDistributed_ ? dist::allGatherCat(embedding, comm, gatherBackward_) : embedding;
   if (buffer.size(0) != posMask_.size(1)) {
     std::ostringstream os;
     os << name() << ": the embedding buffer has " << buffer.size(0) << " rows but world_size " << worldSize_

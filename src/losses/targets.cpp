@@ -30,6 +30,17 @@ Reduction reductionArg(const Args& a) {
   return parseReduction(s);
 }
 
+constexpr const char* kGatherBackwardDoc =
+    "backward of the gather: 'own' (lightly 1.4.19, the paper's: each rank's embeddings get the "
+    "gradient of its own loss only) or 'all_reduce' (lightly >= 1.5.4: the gradient of every rank's loss)";
+
+dist::GatherBackward gatherBackwardArg(const Args& a) {
+  const std::string s = a.getString("gather_backward");
+  if (s != "own" && s != "all_reduce")
+    a.fail("gather_backward", "expected 'own' or 'all_reduce', got '" + s + "'");
+  return dist::parseGatherBackward(s);
+}
+
 Value store(const Args& a, std::shared_ptr<Criterion> c) {
   return Value::object<Criterion>(std::move(c), a.target());
 }
@@ -45,11 +56,13 @@ void registerTargets(config::Registry& r) {
   add({"fmcib.ssl.losses.NTXentNegativeMinedLoss",
        "NT-Xent with explicitly mined negatives (takes the model's {positive, negative} views)",
        {arg("temperature", kFloat, 0.1, "softmax temperature (|T| >= 1e-8)"),
-        arg("gather_distributed", kBool, false, "all-gather embeddings (with gradient) over the ranks")},
+        arg("gather_distributed", kBool, false, "all-gather embeddings (with gradient) over the ranks"),
+        arg("gather_backward", kString, "own", kGatherBackwardDoc)},
        [](const Args& a) {
          const double t = a.getDouble("temperature");
          if (std::abs(t) < 1e-8) a.fail("temperature", "illegal temperature: abs(T) < 1e-8");
-         return store(a, std::make_shared<NTXentNegativeMinedLoss>(t, a.getBool("gather_distributed")));
+         return store(a, std::make_shared<NTXentNegativeMinedLoss>(t, a.getBool("gather_distributed"),
+                                                                   nullptr, gatherBackwardArg(a)));
        }});
 
   add({"fmcib.ssl.losses.NegativeMiningInfoNCECriterion",
@@ -59,13 +72,15 @@ void registerTargets(config::Registry& r) {
         required("world_size", kInt, "number of ranks (e.g. \"@trainer#devices\")"),
         arg("gather_distributed", kBool, false, "all-gather embeddings (with gradient) over the ranks"),
         arg("temperature", kFloat, 0.1, "softmax temperature"),
-        arg("balanced", kBool, true, "accepted for compatibility; unused by the reference")},
+        arg("balanced", kBool, true, "accepted for compatibility; unused by the reference"),
+        arg("gather_backward", kString, "own", kGatherBackwardDoc)},
        [](const Args& a) {
          for (const char* k : {"embedding_dim", "batch_size", "world_size"})
            if (a.getInt(k) < 1) a.fail(k, "must be >= 1");
          return store(a, std::make_shared<NegativeMiningInfoNCECriterion>(
                              a.getInt("embedding_dim"), a.getInt("batch_size"), a.getInt("world_size"),
-                             a.getBool("gather_distributed"), a.getDouble("temperature")));
+                             a.getBool("gather_distributed"), a.getDouble("temperature"), nullptr,
+                             gatherBackwardArg(a)));
        }});
 
   add({"torch.nn.CrossEntropyLoss",

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "fmcib/config/error.hpp"
 #include "fmcib/io/torch_file.hpp"
 #include "fmcib/models/state_dict.hpp"
@@ -71,6 +73,25 @@ void logReport(const std::string& path, const char* part, const LoadReport& r) {
   }
 }
 
+/// "key: file [a, b], model [c, d]" for every offered tensor whose shape differs from the module's.
+std::vector<std::string> shapeMismatches(const torch::nn::Module& module, const io::NamedTensors& tensors,
+                                         const std::string& keyPrefix) {
+  std::vector<std::string> out;
+  const io::NamedTensors own = stateDict(module);
+  for (const auto& [name, t] : tensors)
+    for (const auto& [ownName, ownTensor] : own)
+      if (ownName == name && (!t.defined() || t.sizes() != ownTensor.sizes()))
+        out.push_back(keyPrefix + name + ": file " + (t.defined() ? c10::str(t.sizes()) : "undefined") +
+                      ", model " + c10::str(ownTensor.sizes()));
+  return out;
+}
+
+std::string joinAll(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? "; " : "") + parts[i];
+  return out;
+}
+
 }  // namespace
 
 LoadModel::LoadModel(std::shared_ptr<Network> trunk, const std::vector<int64_t>& heads)
@@ -110,31 +131,53 @@ void LoadModel::load(const std::string& path) {
     trunkOffered += tensors.size();
     for (const auto& n : namesOf(tensors)) offeredNames.push_back(n);
   };
-  auto loadHeads = [&](const io::NamedTensors& tensors, const char* part) {
+  unloaded_.clear();
+  std::vector<std::string> headsLoaded;
+  auto loadHeads = [&](const io::NamedTensors& tensors, const std::string& part, const std::string& keyPrefix,
+                       bool strict) {
     if (!heads_) {
       if (!tensors.empty())
         spdlog::warn("{}: {}: the model has no heads; ignoring {} head tensors", path, part, tensors.size());
       return;
     }
-    try {
-      logReport(path, part, loadStateDict(*heads_, tensors, path + " (" + part + ")"));
-    } catch (const InputError& e) {
-      // As Python fmcib: heads shaped for another task stay as initialized, loudly.
-      spdlog::error("{} — the heads keep their initial weights (expected if the heads differ)", e.what());
+    const std::vector<std::string> mismatches = shapeMismatches(*heads_, tensors, keyPrefix);
+    if (!mismatches.empty()) {
+      if (strict)  // upstream: load_state_dict raises on a size mismatch (no try around it)
+        throw InputError(path + " (" + part + "): the heads do not fit the weights: " + joinAll(mismatches) +
+                         " (set system#model#heads to the checkpoint's sizes)");
+      // As upstream's try/except: heads shaped for another task stay as initialized, loudly.
+      spdlog::error(
+          "{} ({}): the heads do not fit the weights: {} — the heads keep their initial weights "
+          "(expected if the models do not match)",
+          path, part, joinAll(mismatches));
+      for (const auto& [name, t] : stateDict(*heads_)) {
+        std::string why = "not loaded: the other heads did not fit";
+        for (const auto& m : mismatches)
+          if (m.rfind(keyPrefix + name + ": ", 0) == 0) why = m.substr(keyPrefix.size() + name.size() + 2);
+        unloaded_.push_back("heads." + name + " (" + why + ")");
+      }
+      return;
     }
+    const LoadReport r = loadStateDict(*heads_, tensors, path + " (" + part + ")");
+    logReport(path, part.c_str(), r);
+    headsLoaded.insert(headsLoaded.end(), r.loaded.begin(), r.loaded.end());
   };
 
   if (file.contains("trunk_state_dict"))
     loadTrunk(io::flattenStateDict(file.at("trunk_state_dict")), "trunk_state_dict");
   if (file.contains("head_state_dict"))
-    loadHeads(io::flattenStateDict(file.at("head_state_dict")), "head_state_dict");
+    loadHeads(io::flattenStateDict(file.at("head_state_dict")), "head_state_dict", "", /*strict=*/false);
   if (file.contains("state_dict")) {
     SplitCheckpoint s = splitCheckpoint(io::flattenStateDict(file.at("state_dict")));
     io::NamedTensors trunkTensors = s.trunk;
     trunkTensors.insert(trunkTensors.end(), s.other.begin(), s.other.end());
     loadTrunk(trunkTensors, ("state_dict " + s.trunkPrefix + "*").c_str());
-    loadHeads(s.heads, "state_dict model.heads.*");
+    loadHeads(s.heads, "state_dict model.heads.*", "model.heads.", /*strict=*/true);
   }
+  if (heads_ && unloaded_.empty())
+    for (const auto& [name, t] : stateDict(*heads_))
+      if (std::find(headsLoaded.begin(), headsLoaded.end(), name) == headsLoaded.end())
+        unloaded_.push_back("heads." + name + " (not in " + path + ")");
 
   if (trunkLoaded == 0) {
     std::string msg =

@@ -32,6 +32,7 @@ class TorchBacked : public Optimizer {
   const std::vector<at::Tensor>& groupParams(size_t group) const override;
   double lr(size_t group) const override;
   void setLr(size_t group, double lr) override;
+  std::optional<double> momentum(size_t group) const override;
   std::optional<double> initialLr(size_t group) const override;
   void setInitialLr(size_t group, double lr) override;
   Dict state() const override;

@@ -4,6 +4,9 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "data/phantom.hpp"
 #include "fmcib/config/config.hpp"
@@ -98,6 +101,73 @@ TEST(DatasetCache, CachedRunsEqualTheUncachedRunItemForItem) {
     EXPECT_EQ(s.fileHits, 2 * plain.size() - 3);
     EXPECT_EQ(both.cache()->stats().decodes, 0);  // `cached` wrote every entry already
     EXPECT_EQ(both.cache()->stats().memoryHits, 0);
+  }
+}
+
+// Seeds at -2.4, size + 1 and -30 voxels of every phantom geometry: the partial patches are the same
+// with and without the scan cache, on both crop paths; the far row is unusable alike everywhere.
+TEST(DatasetCache, BorderSeedsAgreeWithAndWithoutCacheOnBothCropPaths) {
+  const fs::path dir = test::tempDir("ds_cache_border");
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> usable;
+  for (const auto& [name, g] : test::phantomGeometries({36, 32, 18})) {
+    const std::string file = name + ".nii.gz";
+    io::writeImage(test::linearPhantom(g, {}, io::PixelType::kInt16), (dir / file).string());
+    const double n0 = static_cast<double>(g.size[0]), n1 = static_cast<double>(g.size[1]);
+    for (const auto& [idx, ok] : std::vector<std::pair<io::Vec3, bool>>{{{-2.4, 15.2, 9.3}, true},
+                                                                        {{17.4, n1 + 1, 9.3}, true},
+                                                                        {{n0 + 1, 15.2, -2.4}, true},
+                                                                        {{17.4, 15.2, -30}, false}}) {
+      const io::Vec3 p = g.indexToPhysical(idx);
+      rows.push_back({file, std::to_string(p[0]), std::to_string(p[1]), std::to_string(p[2]), "1"});
+      usable.push_back(ok);
+    }
+  }
+  const std::string csv = (dir / "border.csv").string();
+  io::writeCsv(csv, {"image_path", "coordX", "coordY", "coordZ", "label"}, rows);
+  SSLRadiomicsOptions o;
+  o.path = csv;
+  o.label = "label";
+  o.radius = 7;
+  o.transform = std::make_shared<Shift>();
+  for (bool orient : {false, true}) {
+    o.orient = orient;
+    std::vector<std::unique_ptr<SSLRadiomicsDataset>> variants;
+    for (data::CropMode mode : {data::CropMode::kRegion, data::CropMode::kWholeImage}) {
+      o.cropMode = mode;
+      o.cacheDir.clear();
+      variants.push_back(std::make_unique<SSLRadiomicsDataset>(o));
+      o.cacheDir = (dir / ("cache_" + std::to_string(orient) + data::cropModeName(mode))).string();
+      variants.push_back(std::make_unique<SSLRadiomicsDataset>(o));
+    }
+    for (int64_t i = 0; i < variants[0]->size(); ++i) {
+      SCOPED_TRACE("orient " + std::to_string(orient) + " row " + std::to_string(i));
+      std::vector<std::vector<at::Tensor>> leaves;
+      for (const auto& ds : variants) {
+        data::Generator gen(data::itemSeed(7, 0, i));
+        try {
+          leaves.push_back(ds->get(i, gen).input.leaves());
+        } catch (const data::UnusableRowError& e) {
+          leaves.push_back({});
+          EXPECT_NE(std::string(e.what()).find("row " + std::to_string(i) + " (line " +
+                                               std::to_string(i + 2) + ")"),
+                    std::string::npos)
+              << e.what();
+        }
+      }
+      if (usable[static_cast<size_t>(i)] && !orient) {
+        ASSERT_EQ(leaves[0].size(), 4u);  // a partial patch, not an error
+        EXPECT_LT(leaves[0][0].numel(), 14 * 14 * 14);
+      }
+      if (!usable[static_cast<size_t>(i)]) {
+        EXPECT_TRUE(leaves[0].empty());
+      }
+      for (size_t v = 1; v < leaves.size(); ++v) {
+        ASSERT_EQ(leaves[v].size(), leaves[0].size()) << "variant " << v;
+        for (size_t k = 0; k < leaves[0].size(); ++k)
+          EXPECT_TRUE(torch::equal(leaves[v][k], leaves[0][k])) << "variant " << v << " leaf " << k;
+      }
+    }
   }
 }
 

@@ -129,13 +129,45 @@ TEST(SSLRadiomicsDataset, TargetsAndInputShapes) {
     const data::Item item = ds.get(1, gen);
     EXPECT_TRUE(torch::equal(item.target.tensor(), item.input.tensor()));
   }
-  o.label = "score";  // 1 and 0.5: not all integral → float32
+  o.label = "score";  // 1 and 0.5: int() as upstream, so 1 and 0, both int64
   {
     SSLRadiomicsDataset ds(o);
     data::Generator gen(0);
-    EXPECT_EQ(ds.get(1, gen).target.tensor().scalar_type(), at::kFloat);
-    EXPECT_FLOAT_EQ(ds.get(1, gen).target.tensor().item<float>(), 0.5f);
+    EXPECT_EQ(ds.get(1, gen).target.tensor().scalar_type(), at::kLong);
+    EXPECT_EQ(ds.get(0, gen).target.tensor().item<int64_t>(), 1);
+    EXPECT_EQ(ds.get(1, gen).target.tensor().item<int64_t>(), 0);
   }
+}
+
+TEST(SSLRadiomicsDataset, LabelsAreTruncatedLikePythonInt) {
+  const Fixture fx = makeFixture("ds_int_labels");
+  io::CsvTable t = io::CsvTable::read(fx.csv);
+  std::vector<std::vector<std::string>> rows;
+  const char* labels[] = {"2.9", "-1.5", "0.0", "1e0"};
+  for (size_t r = 0; r < t.numRows(); ++r) {
+    rows.push_back(t.row(r));
+    rows.back()[7] = labels[r];
+  }
+  const std::string csv = (fx.dir / "int_labels.csv").string();
+  io::writeCsv(csv, t.header(), rows);
+  SSLRadiomicsOptions o;
+  o.path = csv;
+  o.radius = 4;
+  o.enableNegatives = false;
+  o.label = "score";
+  SSLRadiomicsDataset ds(o);
+  const int64_t expected[] = {2, -1, 0, 1};  // int(2.9), int(-1.5), int(0.0), int(1e0)
+  for (int64_t i = 0; i < 4; ++i) {
+    data::Generator gen(0);
+    const at::Tensor y = ds.get(i, gen).target.tensor();
+    EXPECT_EQ(y.scalar_type(), at::kLong) << i;
+    EXPECT_EQ(y.item<int64_t>(), expected[i]) << i;
+  }
+  rows[1][7] = "1e300";  // int() would give a Python int, but no int64: an error naming the row
+  io::writeCsv(csv, t.header(), rows);
+  const std::string e = errorOf<InputError>([&] { SSLRadiomicsDataset bad(o); });
+  EXPECT_NE(e.find("row 1"), std::string::npos) << e;
+  EXPECT_NE(e.find("1e300"), std::string::npos) << e;
 }
 
 TEST(SSLRadiomicsDataset, BothCropPathsGiveTheSameItems) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <numeric>
 #include <set>
 
@@ -240,4 +242,79 @@ TEST(Collate, MismatchedShapesNameTheLeafAndRows) {
   }
   items[1].input = Nested(torch::zeros({2}));
   EXPECT_THROW(collate(items), RuntimeError);
+}
+
+namespace {
+
+/// CountingDataset whose rows in `bad` are unusable (a seed too far outside its scan).
+class WithUnusableRows : public Dataset {
+ public:
+  WithUnusableRows(int64_t n, std::set<int64_t> bad) : base_(n), bad_(std::move(bad)) {}
+  int64_t size() const override { return base_.size(); }
+  Item get(int64_t index, Generator& gen) const override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++reads[index];
+    }
+    if (bad_.count(index))
+      throw UnusableRowError("rows.csv row " + std::to_string(index) + ": seed too far outside");
+    return base_.get(index, gen);
+  }
+  mutable std::map<int64_t, int> reads;
+
+ private:
+  mutable std::mutex mutex_;
+  CountingDataset base_;
+  std::set<int64_t> bad_;
+};
+
+}  // namespace
+
+TEST(DataLoader, UnusableRowsAreReplacedByAnotherRowAndReadOnce) {
+  auto ds = std::make_shared<WithUnusableRows>(12, std::set<int64_t>{3, 7});
+  DataLoaderOptions o;
+  o.batchSize = 4;
+  o.seed = 9;
+  DataLoader loader(ds, o);
+  for (int64_t epoch = 0; epoch < 2; ++epoch) {
+    const std::vector<Batch> batches = all(loader, epoch);
+    ASSERT_EQ(batches.size(), 3u);
+    for (const Batch& b : batches) {
+      ASSERT_EQ(b.size(), 4);  // full batches: the stand-ins fill the places of rows 3 and 7
+      for (const RowRef& r : b.rows) {
+        EXPECT_NE(r.index, 3);
+        EXPECT_NE(r.index, 7);
+        if (r.standsInFor >= 0) {
+          EXPECT_TRUE(r.standsInFor == 3 || r.standsInFor == 7) << r.standsInFor;
+        }
+      }
+    }
+    EXPECT_EQ(batches[0].rows[3].standsInFor, 3);
+    EXPECT_EQ(batches[1].rows[3].standsInFor, 7);
+  }
+  EXPECT_EQ(ds->reads[3], 1);  // known unusable rows are not read again
+  EXPECT_EQ(ds->reads[7], 1);
+  EXPECT_EQ(loader.unusableRows(), (std::vector<int64_t>{3, 7}));
+  // Deterministic: the same stand-ins for any number of workers.
+  o.numWorkers = 3;
+  DataLoader threaded(std::make_shared<WithUnusableRows>(12, std::set<int64_t>{3, 7}), o);
+  expectSameBatches(all(threaded, 1), all(loader, 1));
+}
+
+TEST(DataLoader, NoUsableRowIsABoundedError) {
+  std::set<int64_t> every;
+  for (int64_t i = 0; i < 5; ++i) every.insert(i);
+  DataLoaderOptions o;
+  o.batchSize = 2;
+  DataLoader loader(std::make_shared<WithUnusableRows>(5, every), o);
+  auto epoch = loader.epoch(0);
+  try {
+    epoch->next();
+    FAIL() << "no error";
+  } catch (const UnusableRowError&) {
+    FAIL() << "the loader must report that no row is usable, not one row";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("5 of the dataset's 5 rows are unusable"), std::string::npos)
+        << e.what();
+  }
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <random>
 
 #include "data/phantom.hpp"
@@ -158,21 +159,87 @@ TEST(SeedCrop, SeedsAtBordersGiveTheClampedSize) {
   EXPECT_EQ(cropper.negative(gen).array.sizes(), (std::vector<int64_t>{10, 12, 12}));
 }
 
-TEST(SeedCrop, SeedOutsideTheScanIsAnInputError) {
+TEST(SeedCrop, SeedsJustOutsideGiveUpstreamsPartialPatch) {
+  // Identity geometry: x index -2.4 truncates (int()) to -2, so [-8, 4) clamps to [0, 4); y index
+  // 21 on a 20-voxel axis gives [15, 27) → [15, 20).
+  io::ImageGeometry g;
+  g.size = {30, 20, 10};
+  g.origin = {100, 0, 0};
+  CropOptions o;
+  o.radius = 6;
+  const ScanCropper cropper(test::linearPhantom(g, {}, io::PixelType::kInt16), o);
+  const data::SeedBox box = cropper.seedBox({97.6, 21, 4});
+  EXPECT_EQ(box.index, (io::Index3{-2, 21, 4}));
+  EXPECT_EQ(box.start, (io::Index3{0, 15, 0}));
+  EXPECT_EQ(box.size, (io::Index3{4, 5, 10}));
+  EXPECT_TRUE(box.clamped(6));
+  EXPECT_FALSE(box.empty());
+  const data::Patch p = cropper.positive({97.6, 21, 4});
+  EXPECT_EQ(p.array.sizes(), (std::vector<int64_t>{10, 5, 4}));
+  // Voxel (0, 0, 0) of the patch is scan voxel (0, 15, 0).
+  EXPECT_EQ(p.array[0][0][0].item<float>(), static_cast<float>(test::LinearField{}.at({0, 15, 0})));
+}
+
+TEST(SeedCrop, SeedFarOutsideIsAnEmptyPatchErrorNamingTheAxis) {
   io::ImageGeometry g;
   g.size = {30, 20, 10};
   g.origin = {100, 0, 0};
   const ScanCropper cropper(test::linearPhantom(g, {}, io::PixelType::kInt16), {});
   try {
-    cropper.positive({95, 3, 4});
+    cropper.positive({40, 3, 4});  // index -60: [-85, -35) misses x
     FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_EQ(
-        std::string(e.what()).rfind("seed point (95, 3, 4) mm lies outside the scan: its index is (-5, 3, 4) "
-                                    "on a grid of [30, 20, 10] voxels",
-                                    0),
-        0u)
+  } catch (const data::EmptyPatchError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "seed point (40, 3, 4) mm lies outside the scan, too far for a patch: "
+                  "voxel [-60, 3, 4] of a 30x20x10 grid; [c - 25, c + 25) misses the scan on x",
+                  0),
+              0u)
         << e.what();
+  }
+  EXPECT_THROW(cropper.positive({std::nan(""), 3, 4}), InputError);
+}
+
+// Seeds at -2.4, size + 1 and -30 voxels (DESIGN §4 step 5 as upstream): both crop paths give the
+// same voxels, every voxel the value of its physical point, or both refuse the far one alike.
+TEST(SeedCrop, BorderSeedsAgreeOnBothCropPathsVoxelForVoxel) {
+  const int64_t radius = 9;
+  for (const auto& c : cases({40, 34, 22})) {
+    const ScanCropper region(test::linearPhantom(c.geometry, {}, io::PixelType::kInt16),
+                             options(c, radius, CropMode::kRegion));
+    const ScanCropper whole(test::linearPhantom(c.geometry, {}, io::PixelType::kInt16),
+                            options(c, radius, CropMode::kWholeImage));
+    const io::ImageGeometry& rg = region.resampledGeometry();
+    const double mx = static_cast<double>(rg.size[0]) / 2, my = static_cast<double>(rg.size[1]) / 2,
+                 mz = static_cast<double>(rg.size[2]) / 2;
+    const std::vector<std::pair<io::Vec3, bool>> seeds = {
+        {{-2.4, my, mz}, true},                                 // int(-2.4) = -2: partial in x
+        {{mx, static_cast<double>(rg.size[1]) + 1, mz}, true},  // size + 1: partial in y
+        {{mx, my, -2.4}, true},                                 // partial in z
+        {{mx, my, -30.0}, false},                               // [-39, -21): nothing in z
+        {{static_cast<double>(rg.size[0]) + 1, -30.0, mz}, false}};
+    for (const auto& [index, partial] : seeds) {
+      const io::Vec3 seed = rg.indexToPhysical(index);
+      const std::string what = c.name + " seed index (" + std::to_string(index[0]) + ", " +
+                               std::to_string(index[1]) + ", " + std::to_string(index[2]) + ")";
+      if (!partial) {
+        EXPECT_TRUE(region.seedBox(seed).empty()) << what;
+        EXPECT_THROW(region.positive(seed), data::EmptyPatchError) << what;
+        EXPECT_THROW(whole.positive(seed), data::EmptyPatchError) << what;
+        continue;
+      }
+      const data::SeedBox box = region.seedBox(seed);
+      if (box.empty()) {  // an oriented, non-square scan can swap a partial axis off the grid
+        EXPECT_TRUE(c.orient) << what;
+        EXPECT_THROW(whole.positive(seed), data::EmptyPatchError) << what;
+        continue;
+      }
+      EXPECT_TRUE(box.clamped(radius)) << what;
+      const data::Patch a = region.positive(seed), b = whole.positive(seed);
+      EXPECT_EQ(a.array.numel(), box.size[0] * box.size[1] * box.size[2]) << what;
+      EXPECT_TRUE(torch::equal(a.array, b.array)) << what;
+      EXPECT_TRUE(a.geometry.approxEqual(b.geometry, 0)) << what;
+      expectAnalytic(a, c.geometry, {}, 1.0, what);  // int16 truncates interpolated values
+    }
   }
 }
 
@@ -194,10 +261,10 @@ TEST(SeedCrop, RegionOnlyEqualsWholeImageVoxelForVoxel) {
       data::Patch a, b;
       try {
         a = region.positive(seed);
-      } catch (const InputError&) {
+      } catch (const data::EmptyPatchError&) {
         // An oriented scan that is not square in-plane can leave a swapped seed outside: both
         // paths must then refuse it alike.
-        EXPECT_THROW(whole.positive(seed), InputError) << c.name;
+        EXPECT_THROW(whole.positive(seed), data::EmptyPatchError) << c.name;
         continue;
       }
       b = whole.positive(seed);

@@ -183,16 +183,18 @@ TEST(SavePredictions, WritesInputColumnsAndPredictionsInDatasetOrder) {
   ASSERT_EQ(t.predict(*sys, ctx()), 0);
   auto rows = readCsv(out);
   ASSERT_EQ(rows.size(), 11u);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"id", "group", "pred_0", "pred_1", "pred_2"}));
+  // pandas' to_csv: an unnamed index column first.
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"", "id", "group", "pred_0", "pred_1", "pred_2"}));
   torch::NoGradGuard g;
   sys->model->eval();
   data::Generator gen(0);
   for (int64_t i = 0; i < 10; ++i) {
-    EXPECT_EQ(rows[static_cast<size_t>(i + 1)][0], "id" + std::to_string(i));
+    EXPECT_EQ(rows[static_cast<size_t>(i + 1)][0], std::to_string(i));
+    EXPECT_EQ(rows[static_cast<size_t>(i + 1)][1], "id" + std::to_string(i));
     at::Tensor x = sys->datasets["predict"]->get(i, gen).input.tensor().unsqueeze(0);
     at::Tensor y = sys->model->forward(x)[0];
     for (int64_t j = 0; j < 3; ++j)
-      EXPECT_NEAR(std::stod(rows[static_cast<size_t>(i + 1)][static_cast<size_t>(2 + j)]),
+      EXPECT_NEAR(std::stod(rows[static_cast<size_t>(i + 1)][static_cast<size_t>(3 + j)]),
                   y[j].item<double>(), 1e-6);
   }
   EXPECT_TRUE(fs::exists(dir / "sub" / "previews" / "0.png"));

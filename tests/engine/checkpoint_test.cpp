@@ -114,6 +114,16 @@ TEST(Checkpoint, ResumeMidEpochIsExact) {
   ASSERT_EQ(c.fit(*second, ctx((dir / "epoch=1-step=8.ckpt").string())), 0);
   EXPECT_EQ(c.state().globalStep, 18);
   EXPECT_TRUE(sameParameters(*straight->model, *second->model));
+  // The resumed epoch's logged means include its batches before the checkpoint (loops#fmcib): a
+  // run that ends with that epoch logs what the uninterrupted one does.
+  auto straight2 = statefulSystem();
+  Trainer a2(quietOptions(2), {}, {});
+  ASSERT_EQ(a2.fit(*straight2, ctx()), 0);
+  auto resumed2 = statefulSystem();
+  Trainer c2(quietOptions(2), {}, {});
+  ASSERT_EQ(c2.fit(*resumed2, ctx((dir / "epoch=1-step=8.ckpt").string())), 0);
+  for (const char* key : {"train/loss/epoch", "train/optimizer/Adam/lr", "val/loss/epoch"})
+    EXPECT_DOUBLE_EQ(c2.callbackMetrics().at(key), a2.callbackMetrics().at(key)) << key;
 }
 
 /// Raises a signal after a given optimizer step (as `kill` would, from outside the loop's code).

@@ -108,11 +108,12 @@ TEST(InspectDataCheck, FindsEveryPlantedProblem) {
   const Fixture& f = fixture();
   auto rows = f.cleanRows;
   const size_t n = rows.size();
-  // RAS-flipped seed: negating x and y of a lesion whose flipped point leaves the scan.
+  // RAS-flipped seed: negating x and y of a lesion whose flipped point leaves the scan by more than
+  // the radius (closer, it would be upstream's partial patch, a warning).
   std::optional<size_t> flipped;
   for (size_t i = 0; i < n && !flipped; ++i) {
     const auto& c = f.lesions[i].second->centre;
-    if (!insideScan(f.geometry[f.lesions[i].first], {-c[0], -c[1], c[2]}, 0)) flipped = i;
+    if (!insideScan(f.geometry[f.lesions[i].first], {-c[0], -c[1], c[2]}, -(kRadius + 1.0))) flipped = i;
   }
   ASSERT_TRUE(flipped.has_value()) << "no demo lesion whose RAS-flipped seed leaves the scan";
   const auto& lc = f.lesions[*flipped].second->centre;
@@ -139,6 +140,13 @@ TEST(InspectDataCheck, FindsEveryPlantedProblem) {
   badCoord[2] = "12,5mm";
   rows.push_back(badCoord);  // n+7
   rows.push_back(rows[3]);   // n+8: duplicate of row 3
+  const double midY = static_cast<double>(g0.size[1]) / 2, midZ = static_cast<double>(g0.size[2]) / 2;
+  const io::Vec3 justOutside = g0.indexToPhysical({-2.4, midY, midZ});  // int() → -2: a 23-voxel-wide patch
+  rows.push_back(
+      {f.demo.scans[0].path, num(justOutside[0]), num(justOutside[1]), num(justOutside[2]), "1"});  // n+9
+  const io::Vec3 farOutside = g0.indexToPhysical({-30, midY, midZ});  // [-55, -5) misses the scan
+  rows.push_back(
+      {f.demo.scans[0].path, num(farOutside[0]), num(farOutside[1]), num(farOutside[2]), "1"});  // n+10
 
   const DatasetReport r = checkDataset(options(writeCsv("planted.csv", rows)));
   auto kindsOf = [&](int64_t row) {
@@ -171,18 +179,58 @@ TEST(InspectDataCheck, FindsEveryPlantedProblem) {
   EXPECT_EQ(kindsOf(m + 7), std::vector<ProblemKind>{ProblemKind::kBadCoordinate});
   EXPECT_NE(problemsOfRow(r, m + 7)[0]->message.find("'12,5mm'"), std::string::npos);
   EXPECT_EQ(kindsOf(m + 8), std::vector<ProblemKind>{ProblemKind::kDuplicateRow});
-  EXPECT_EQ(r.rowsWithErrors(), 9);
+  // A seed just outside is upstream's partial patch: a warning, not an error (unless it is in air).
+  const auto just = kindsOf(m + 9);
+  ASSERT_NE(std::find(just.begin(), just.end(), ProblemKind::kBorderClamp), just.end());
+  EXPECT_EQ(std::find(just.begin(), just.end(), ProblemKind::kSeedOutside), just.end());
+  for (const Problem* p : problemsOfRow(r, m + 9))
+    if (p->kind == ProblemKind::kBorderClamp) {
+      EXPECT_NE(p->message.find("outside the scan"), std::string::npos) << p->message;
+      EXPECT_NE(p->message.find("voxel [-2, "), std::string::npos) << p->message;
+    }
+  EXPECT_EQ(kindsOf(m + 10), std::vector<ProblemKind>{ProblemKind::kSeedOutside});
+  EXPECT_NE(problemsOfRow(r, m + 10)[0]->message.find("misses the scan on x"), std::string::npos)
+      << problemsOfRow(r, m + 10)[0]->message;
+  const bool justInAir = std::find(just.begin(), just.end(), ProblemKind::kSeedInAir) != just.end();
+  EXPECT_EQ(r.rowsWithErrors(), 10 + (justInAir ? 1 : 0));
   EXPECT_EQ(r.scansRead, 3);  // the missing scan is the fourth path
   EXPECT_EQ(r.scans, 4);
 
   std::ostringstream out;
   printReport(out, {r});
-  EXPECT_NE(out.str().find("9 of " + std::to_string(rows.size()) + " rows have errors"), std::string::npos)
+  EXPECT_NE(out.str().find(std::to_string(r.rowsWithErrors()) + " of " + std::to_string(rows.size()) +
+                           " rows have errors"),
+            std::string::npos)
       << out.str();
   EXPECT_NE(
       out.str().find("row " + std::to_string(m + 1) + " (line " + std::to_string(m + 3) + "): missing scan"),
       std::string::npos)
       << out.str();
+}
+
+TEST(InspectDataCheck, FractionalLabelsNameWhatIntMakesOfThem) {
+  // Training int()-truncates labels as upstream (2.5 -> 2, 0.5 -> 0, -1.5 -> -1): whatever the label
+  // rule, a fractional value is reported with what it becomes, once.
+  const Fixture& f = fixture();
+  std::vector<std::vector<std::string>> rows = {f.cleanRows[0], f.cleanRows[1], f.cleanRows[2]};
+  rows[0][4] = "2.5";
+  rows[1][4] = "0.5";
+  rows[2][4] = "-1.5";
+  const std::string csv = writeCsv("fractional.csv", rows);
+  for (LabelRule::Kind kind :
+       {LabelRule::Kind::kAnyNumber, LabelRule::Kind::kClasses, LabelRule::Kind::kBinary}) {
+    DataCheckOptions o = options(csv);
+    o.labelRule.kind = kind;
+    const DatasetReport r = checkDataset(o);
+    const char* truncated[] = {"to 2", "to 0", "to -1"};
+    for (int64_t row = 0; row < 3; ++row) {
+      const auto problems = problemsOfRow(r, row);
+      ASSERT_EQ(problems.size(), 1u) << "rule " << static_cast<int>(kind) << " row " << row;
+      EXPECT_EQ(problems[0]->kind, ProblemKind::kBadLabel);
+      EXPECT_NE(problems[0]->message.find("int()"), std::string::npos) << problems[0]->message;
+      EXPECT_NE(problems[0]->message.find(truncated[row]), std::string::npos) << problems[0]->message;
+    }
+  }
 }
 
 TEST(InspectDataCheck, VoxelIndicesGetTheirOwnHint) {

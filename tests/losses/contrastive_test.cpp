@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <memory>
+#include <optional>
+
 #include "dist/thread_world.hpp"
 #include "fmcib/config/error.hpp"
 #include "losses/fixture_dict.hpp"
@@ -94,15 +97,19 @@ TEST(NegativeMiningInfoNCECriterion, WorldOfTwoLossesWithFixtureCommunicator) {
   }
 }
 
-TEST(NegativeMiningInfoNCECriterion, WorldOfTwoLossesAndSummedGradientsOverThreads) {
+// Both gather backwards over a thread world against the fixture: lightly 1.4.19's own-loss
+// gradients (`grad_own_`, the default) and the all-reduced ones of lightly >= 1.5.4 (`grad_sum_`).
+void expectWorldOfTwoFixture(std::optional<dist::GatherBackward> backward, const std::string& kind) {
   test::FixtureDict f("losses.pt");
   std::vector<torch::Tensor> losses(2);
   std::vector<std::vector<torch::Tensor>> grads(2);
   auto world = std::make_shared<test::ThreadWorld>(2);
   world->run([&](int rank, const dist::CommunicatorPtr& comm) {
-    NegativeMiningInfoNCECriterion loss(16, 6, 2, true, 0.1, comm);
+    auto loss = backward
+                    ? std::make_unique<NegativeMiningInfoNCECriterion>(16, 6, 2, true, 0.1, comm, *backward)
+                    : std::make_unique<NegativeMiningInfoNCECriterion>(16, 6, 2, true, 0.1, comm);
     Inputs in = inputs(f, "infonce_w2.rank" + std::to_string(rank) + ".");
-    torch::Tensor l = loss.forwardViews(in.views());
+    torch::Tensor l = loss->forwardViews(in.views());
     l.backward();
     losses[rank] = l.detach();
     for (auto& x : in.x) grads[rank].push_back(x.grad());
@@ -111,9 +118,32 @@ TEST(NegativeMiningInfoNCECriterion, WorldOfTwoLossesAndSummedGradientsOverThrea
     const std::string r = std::to_string(rank);
     expectClose(losses[rank], f["infonce_w2.loss_rank" + r], "loss rank " + r);
     for (int i = 0; i < 4; ++i)
-      expectClose(grads[rank][i], f["infonce_w2.rank" + r + ".grad_sum_" + kViews[i]],
-                  "grad rank " + r + " " + kViews[i]);
+      expectClose(grads[rank][i], f["infonce_w2.rank" + r + "." + kind + kViews[i]],
+                  "grad rank " + r + " " + kind + kViews[i]);
   }
+}
+
+TEST(NegativeMiningInfoNCECriterion, WorldOfTwoDefaultsToLightly1419OwnGradients) {
+  expectWorldOfTwoFixture(std::nullopt, "grad_own_");
+  expectWorldOfTwoFixture(dist::GatherBackward::kOwn, "grad_own_");
+}
+
+TEST(NegativeMiningInfoNCECriterion, WorldOfTwoAllReducedGradients) {
+  expectWorldOfTwoFixture(dist::GatherBackward::kAllReduce, "grad_sum_");
+}
+
+TEST(NegativeMiningInfoNCECriterion, TheTwoBackwardsDifferOnTheFixture) {
+  // The fixture is only a test of the choice if the two variants really differ there.
+  test::FixtureDict f("losses.pt");
+  double most = 0;
+  for (const char* r : {"0", "1"})
+    for (const char* v : kViews)
+      most = std::max(most, (f[std::string("infonce_w2.rank") + r + ".grad_own_" + v] -
+                             f[std::string("infonce_w2.rank") + r + ".grad_sum_" + v])
+                                .abs()
+                                .max()
+                                .item<double>());
+  EXPECT_GT(most, 1e-2);
 }
 
 TEST(NegativeMiningInfoNCECriterion, MasksSelectOwnPairAndForeignNegatives) {
@@ -176,7 +206,9 @@ torch::Tensor ntxentReference(const std::vector<std::vector<torch::Tensor>>& ran
   return -torch::log_softmax(logits, 1).select(1, 0).mean();
 }
 
-TEST(NTXentNegativeMinedLoss, WorldOfTwoGathersWithGradient) {
+// Both ranks' losses in one graph: each rank's inputs must hold d(loss_r)/d(its inputs) with the
+// default (lightly 1.4.19) backward, d(loss0 + loss1)/d(its inputs) with all_reduce.
+void expectNtxentWorldOfTwo(dist::GatherBackward backward) {
   torch::manual_seed(7);
   std::vector<std::vector<torch::Tensor>> data(2);
   for (auto& d : data)
@@ -188,24 +220,32 @@ TEST(NTXentNegativeMinedLoss, WorldOfTwoGathersWithGradient) {
   world->run([&](int rank, const dist::CommunicatorPtr& comm) {
     std::vector<torch::Tensor> x;
     for (auto& t : data[rank]) x.push_back(t.clone().requires_grad_());
-    NTXentNegativeMinedLoss loss(0.2, true, comm);
+    NTXentNegativeMinedLoss loss(0.2, true, comm, backward);
     torch::Tensor l = loss.forwardViews({{"positive", {x[0], x[1]}}, {"negative", {x[2], x[3]}}});
     l.backward();
     losses[rank] = l.detach();
     for (auto& t : x) grads[rank].push_back(t.grad());
   });
 
-  // Reference: both ranks' losses in one graph; each rank must hold d(loss0 + loss1)/d(its inputs).
-  std::vector<std::vector<torch::Tensor>> leaves(2);
-  for (int r = 0; r < 2; ++r)
-    for (auto& t : data[r]) leaves[r].push_back(t.clone().requires_grad_());
-  torch::Tensor l0 = ntxentReference(leaves, 0, 0.2), l1 = ntxentReference(leaves, 1, 0.2);
-  (l0 + l1).backward();
-  expectClose(losses[0], l0.detach(), "loss rank 0");
-  expectClose(losses[1], l1.detach(), "loss rank 1");
-  for (int r = 0; r < 2; ++r)
+  for (int r = 0; r < 2; ++r) {
+    std::vector<std::vector<torch::Tensor>> leaves(2);
+    for (int s = 0; s < 2; ++s)
+      for (auto& t : data[s]) leaves[s].push_back(t.clone().requires_grad_());
+    torch::Tensor l0 = ntxentReference(leaves, 0, 0.2), l1 = ntxentReference(leaves, 1, 0.2);
+    expectClose(losses[r], (r == 0 ? l0 : l1).detach(), "loss rank " + std::to_string(r));
+    if (backward == dist::GatherBackward::kAllReduce)
+      (l0 + l1).backward();
+    else
+      (r == 0 ? l0 : l1).backward();
     for (int i = 0; i < 4; ++i)
-      expectClose(grads[r][i], leaves[r][i].grad(), "grad " + std::to_string(r) + kViews[i]);
+      expectClose(grads[r][i], leaves[r][i].grad(),
+                  std::string(dist::gatherBackwardName(backward)) + " grad " + std::to_string(r) + kViews[i]);
+  }
+}
+
+TEST(NTXentNegativeMinedLoss, WorldOfTwoGathersWithGradient) {
+  expectNtxentWorldOfTwo(dist::GatherBackward::kOwn);
+  expectNtxentWorldOfTwo(dist::GatherBackward::kAllReduce);
 }
 
 }  // namespace

@@ -96,6 +96,29 @@ TEST(LossTargets, BadArgumentsAreConfigErrors) {
   EXPECT_THROW(build("vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NegativeMiningInfoNCECriterion\n"
                      "    embedding_dim: 16\n    batch_size: 4\n"),
                ConfigError);  // world_size is required
+  EXPECT_THROW(build("vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NTXentNegativeMinedLoss\n"
+                     "    gather_backward: sum\n"),
+               ConfigError);
+}
+
+TEST(LossTargets, GatherBackwardIsDeclaredWithItsDefault) {
+  for (const char* name :
+       {"fmcib.ssl.losses.NTXentNegativeMinedLoss", "fmcib.ssl.losses.NegativeMiningInfoNCECriterion"}) {
+    const config::TargetSpec* spec = registry().find(name);
+    ASSERT_NE(spec, nullptr) << name;
+    bool found = false;
+    for (const auto& a : spec->args)
+      if (a.name == "gather_backward") {
+        found = true;
+        EXPECT_EQ(a.defaultValue.asString(), "own") << name;
+        EXPECT_NE(a.doc.find("lightly 1.4.19"), std::string::npos) << name;
+      }
+    EXPECT_TRUE(found) << name;
+  }
+  auto c = build(
+      "vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NTXentNegativeMinedLoss\n"
+      "    gather_backward: all_reduce\n");
+  EXPECT_EQ(c->name(), "fmcib.ssl.losses.NTXentNegativeMinedLoss");
 }
 
 }  // namespace

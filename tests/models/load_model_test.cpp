@@ -232,6 +232,48 @@ TEST(LoadModel, HeadShapeMismatchKeepsHeadsAndLoadsTrunk) {
   const auto headsAfter = part(*dst, "heads.");
   for (size_t i = 0; i < headsAfter.size(); ++i)
     EXPECT_TRUE(torch::equal(headsBefore[i].second, headsAfter[i].second));
+  // The heads left random are named, with both shapes, for the trainer to refuse outside fit.
+  const auto unloaded = dst->unloadedWeights();
+  ASSERT_EQ(unloaded.size(), 4u);
+  EXPECT_EQ(unloaded[0], "heads.0.0.weight (file [6, 3], model [5, 3])");
+  EXPECT_EQ(unloaded[1], "heads.0.0.bias (file [6], model [5])");
+  EXPECT_EQ(unloaded[2], "heads.1.0.weight (file [2, 6], model [2, 5])");
+  EXPECT_EQ(unloaded[3], "heads.1.0.bias (not loaded: the other heads did not fit)");
+}
+
+TEST(LoadModel, LightningHeadShapeMismatchIsAnErrorNamingEveryKey) {
+  // Upstream loads a Lightning state_dict's heads without a try: a size mismatch raises.
+  auto src = randomModel(13, {3, 6, 2});
+  NamedTensors all;
+  for (const auto& [n, t] : part(*src, "trunk.")) all.emplace_back("model.trunk." + n, t);
+  for (const auto& [n, t] : part(*src, "heads.")) all.emplace_back("model.heads." + n, t);
+  auto file = io::makeStringDict();
+  file.insert("state_dict", io::toStateDict(all));
+  const auto path = write("lm_lightning_heads", file);
+  auto dst = randomModel(14, {3, 5, 2});
+  const std::string msg = inputErrorOf([&] { dst->load(path); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;  // one line
+  for (const char* key :
+       {"model.heads.0.0.weight: file [6, 3], model [5, 3]", "model.heads.0.0.bias: file [6], model [5]",
+        "model.heads.1.0.weight: file [2, 6], model [2, 5]"})
+    EXPECT_NE(msg.find(key), std::string::npos) << key << " in " << msg;
+}
+
+TEST(LoadModel, HeadsMissingFromTheFileAreListedAsUnloaded) {
+  auto src = randomModel(15);
+  auto file = io::makeStringDict();
+  file.insert("trunk_state_dict", io::toStateDict(part(*src, "trunk.")));
+  const auto path = write("lm_trunk_only", file);
+  auto dst = randomModel(16);
+  dst->load(path);
+  const auto unloaded = dst->unloadedWeights();
+  ASSERT_EQ(unloaded.size(), 4u);
+  EXPECT_EQ(unloaded[0], "heads.0.0.weight (not in " + path + ")");
+  auto full = randomModel(17);
+  file.insert("head_state_dict", io::toStateDict(part(*src, "heads.")));
+  full->load(write("lm_trunk_and_heads", file));
+  EXPECT_TRUE(full->unloadedWeights().empty());
 }
 
 TEST(LoadModel, ConfigArgumentErrors) {

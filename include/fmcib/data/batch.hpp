@@ -14,6 +14,9 @@ namespace fmcib::data {
 struct RowRef {
   int64_t index = -1;
   io::CsvTablePtr table;
+  /// The index of the unusable row this item stands in for (DataLoader), or -1. Predictions skip
+  /// such stand-ins, so every written row is its own.
+  int64_t standsInFor = -1;
 
   const std::vector<std::string>& header() const;
   /// Raw values, in header order.

@@ -7,12 +7,19 @@
 /// for any number of workers — and the same items in a world of N ranks as in one rank with N times
 /// the batch. A worker's exception is rethrown, unchanged, by next() at the batch where it happened
 /// (earlier batches are still delivered); the other workers stop; nothing hangs.
+///
+/// Unusable rows (UnusableRowError: a seed too far outside its scan): as lighter's
+/// collate_replace_corrupted, the item is replaced by a row drawn at random from the dataset (from a
+/// generator of the seed, epoch and index, so the same for any number of workers); the stand-in's
+/// RowRef::standsInFor names the row it replaces. Each unusable row is logged once, as an error
+/// naming file, row and line, and is not read again. InputError when no usable row is found.
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -47,6 +54,8 @@ class DataLoader {
   std::vector<std::vector<int64_t>> batchIndices(int64_t epoch) const;
   /// Loads one batch synchronously (what a worker does).
   Batch loadBatch(const std::vector<int64_t>& indices, int64_t epoch) const;
+  /// The rows found unusable so far (sorted).
+  std::vector<int64_t> unusableRows() const;
 
   /// One pass over the data; workers start at once and are joined when the Epoch is destroyed.
   class Epoch {
@@ -83,9 +92,19 @@ class DataLoader {
   std::unique_ptr<Epoch> epoch(int64_t epoch, int64_t skipBatches = 0) const;
 
  private:
+  Item loadItem(int64_t index, int64_t epoch) const;
+  /// Records `index` as unusable; logs `why` the first time.
+  void markUnusable(int64_t index, const std::string& why) const;
+  bool isUnusable(int64_t index) const;
+
+  struct Unusable {
+    std::mutex mutex;
+    std::set<int64_t> rows;
+  };
   DatasetPtr dataset_;
   DataLoaderOptions options_;
   SamplerPtr sampler_;
+  std::shared_ptr<Unusable> unusable_ = std::make_shared<Unusable>();
 };
 
 }  // namespace fmcib::data

@@ -9,6 +9,14 @@
 
 namespace fmcib::data {
 
+/// A row that cannot give an item (a seed too far outside its scan for any patch). The message
+/// names the file, row and line. DataLoader reports such a row once and replaces its item by
+/// another row (lighter's collate_replace_corrupted), so one bad row does not end a run.
+class UnusableRowError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 class Dataset {
  public:
   virtual ~Dataset() = default;

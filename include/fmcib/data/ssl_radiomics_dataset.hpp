@@ -7,11 +7,20 @@
 /// current directory when it exists there (as the Python original does), else from the CSV's folder.
 ///
 /// Item: input = transform views of the positive patch (one view → a tensor, several → a list), or
-/// with negatives `{"positive": [views], "negative": [views]}`; target = the label (int64 when every
-/// value of the column is integral, as `int(row[label])`; float32 otherwise), else the input when
+/// with negatives `{"positive": [views], "negative": [views]}`; target = the label as upstream's
+/// `int(row[label])`: int64, truncated toward zero (0.7 → 0, −1.5 → −1; one warning names the
+/// first fractional row; BCEWithLogitsLoss converts it to float), else the input when
 /// `input_is_target`, else none. Without a transform a view is the float32 [z][y][x] patch itself.
 /// Random draws, in order: the positive's transform, the negative's start, the negative's transform.
+///
+/// Seeds near or past the border (DESIGN §4 step 5, as upstream): the patch is clamped to the scan
+/// and the transform's SpatialPad fills it; the first time a row gives such a patch one warning
+/// names its CSV row and line. A seed so far outside that the range misses the scan on an axis
+/// throws UnusableRowError (the loader reports the row and replaces its item; check-data lists it).
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,14 +78,17 @@ class SSLRadiomicsDataset : public Dataset {
 
  private:
   void checkIndex(int64_t index) const;
+  /// Logs `message()` the first time `row` gives a patch cut at the border.
+  void warnClampedOnce(size_t row, const std::function<std::string()>& message) const;
   SSLRadiomicsOptions options_;
   io::CsvTablePtr table_;
   size_t imageColumn_ = 0;
   std::vector<io::Vec3> seeds_;
   std::optional<size_t> labelColumn_;
-  bool integralLabels_ = true;
-  std::vector<double> labels_;
+  std::vector<int64_t> labels_;
   ScanCachePtr cache_;
+  mutable std::mutex warnedMutex_;
+  mutable std::set<size_t> warnedRows_;
 };
 
 }  // namespace fmcib::data

@@ -124,7 +124,9 @@ class EarlyStopping : public Callback {
 /// and the prediction of each row (`pred` for one value per row, `pred_0 … pred_{D-1}` otherwise),
 /// rows in dataset order; with save_preview_samples N, `previews/<i>.png` next to it (axial,
 /// sagittal and coronal middle slices of the first N inputs, min-max scaled, as fmcib's previews).
-/// Unlike pandas' to_csv, no unnamed index column is written.
+/// The layout is pandas' `DataFrame.to_csv` (what upstream writes): an unnamed first column with
+/// the row's 0-based index in the predict CSV (`pd.read_csv(path, index_col=0)` reads it back),
+/// then the CSV's own columns, then the predictions. Stand-ins for unusable rows are not written.
 class SavePredictions : public Callback {
  public:
   SavePredictions(std::string path, int64_t savePreviewSamples);

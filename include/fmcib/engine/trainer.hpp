@@ -11,9 +11,15 @@
 ///   scaler and the torch RNG, so N epochs equal N/2 + resume + N/2 exactly.
 /// - The epoch-interval scheduler steps after the epoch's validation and before the end-of-epoch
 ///   checkpoint, so a checkpoint holds the scheduler as the next epoch will see it.
-/// - Metrics are logged per epoch (`<mode>/metrics/<Name>/epoch`, computed over the whole epoch as
-///   torchmetrics' compute() does) and, for training, per logged step (`train/metrics/<Name>/step`,
-///   the batch's own value, as lighter logs torchmetrics' forward()).
+/// - Logged values are lighter 0.0.2a19's over Lightning 2.4 (trainer_logging.cpp): per batch the
+///   rank's own loss and metric values (`<mode>/loss/step`, `<mode>/metrics/<Name>/step`, the
+///   batch's torchmetrics forward()), written by rank 0 — train every log_every_n_steps at the
+///   optimizer step, val/test every batch at Lightning's evaluation step count; per epoch
+///   (`<mode>/loss/epoch`, `<mode>/metrics/<Name>/epoch`, and at batch 0 of each training epoch
+///   `train/optimizer/<Class>/lr` and `.../momentum`) Lightning's on_epoch mean of the logged values,
+///   weighted by the constant batch_size, over every rank (sync_dist). The metric computed once
+///   over the whole epoch's predictions of all ranks (torchmetrics' compute()) is logged as
+///   `<mode>/metrics/<Name>/whole_epoch`. Callbacks see the same values (rank 0's for step keys).
 /// - Before the first training batch, `num_sanity_val_steps` validation batches run as Lightning's
 ///   sanity check: nothing is logged, metrics are reset afterwards.
 /// - SIGINT/SIGTERM: the current optimizer step completes, `last.ckpt` is written (into the first
@@ -90,9 +96,9 @@ struct TrainerState {
   int64_t globalStep = 0;      ///< optimizer steps taken
   uint64_t seed = 0;
   bool shouldStop = false;
-  /// Running sums of the current epoch's training loss (kept across a mid-epoch resume).
-  double epochLossSum = 0;
-  int64_t epochLossCount = 0;
+  /// The current training epoch's on_epoch values: key → (Σ value · batch_size, Σ batch_size), this
+  /// rank's (kept across a mid-epoch resume; after one every rank restarts from rank 0's sums).
+  std::map<std::string, std::pair<double, double>> epochSums;
 };
 
 /// What the command line hands to a run.
@@ -128,8 +134,9 @@ class Trainer {
   bool fastDevRun() const { return options_.fastDevRun > 0; }
   /// Lightning's should_stop (EarlyStopping): the fit loop ends after the current epoch.
   void requestStop(const std::string& reason);
-  /// Sends scalars to every logger (rank 0; none under fast_dev_run), adding "epoch".
-  void logMetrics(std::map<std::string, double> metrics, int64_t step);
+  /// Sends scalars to every logger (rank 0; none under fast_dev_run), adding "epoch" unless
+  /// `addEpoch` is false (Lightning's evaluation step logs carry none).
+  void logMetrics(std::map<std::string, double> metrics, int64_t step, bool addEpoch = true);
   /// True when the optimizer step in progress (index state().globalStep, before it increments) is
   /// one whose values are logged (log_every_n_steps).
   bool shouldLogStep() const;
@@ -162,7 +169,20 @@ class Trainer {
   StepOutput step(const data::Batch& batch, const std::string& mode);
   void updateMetrics(const std::string& mode, const at::Tensor& pred, const at::Tensor& target);
   void resetMetrics(const std::string& mode);
-  std::map<std::string, double> computeMetrics(const std::string& mode);
+  /// `<mode>/metrics/<Name>/whole_epoch`: each metric over the whole epoch's predictions.
+  std::map<std::string, double> wholeEpochMetrics(const std::string& mode);
+
+  // ---- lighter's logging (trainer_logging.cpp) ----
+  /// This batch's step values (`<mode>/loss/step` when `loss` is defined, and the metrics' values
+  /// of batchMetrics_), added to `sums` under their `/epoch` keys; returns the step values.
+  std::map<std::string, double> stepValues(const std::string& mode, const at::Tensor& loss,
+                                           std::map<std::string, std::pair<double, double>>& sums);
+  /// lighter's get_optimizer_stats at batch 0 of a training epoch, added to `sums`.
+  void addOptimizerStats(std::map<std::string, std::pair<double, double>>& sums);
+  /// Rank 0's values on every rank (keys are the same on all ranks).
+  std::map<std::string, double> rankZeroValues(std::map<std::string, double> values);
+  /// Σ over ranks of the sums, as means (Lightning's sync_dist mean).
+  std::map<std::string, double> epochMeans(const std::map<std::string, std::pair<double, double>>& sums);
 
   void loadCheckpoint(const std::string& path, bool full);
   /// Writes last.ckpt and returns 128 + sig.
@@ -174,8 +194,6 @@ class Trainer {
   void teardownWorld();
   /// The signal any rank received (0: none): every rank stops at the same step.
   int agreedSignal();
-  /// (sum, count) summed over ranks.
-  std::pair<double, int64_t> sumOverRanks(double sum, int64_t count);
   /// Every rank's rows of `x`, in rank order.
   at::Tensor gatherRows(const at::Tensor& x);
   /// Predict under DDP: every rank's rows of this batch, in input order, without the sampler's
@@ -194,8 +212,10 @@ class Trainer {
   std::unique_ptr<ProgressSink> progress_;
   bool resumed_ = false;
   bool sanityChecking_ = false;
-  /// `train/metrics/<Name>/step` of the batches since the last optimizer step (logged with its loss).
-  std::map<std::string, double> stepMetrics_;
+  /// `<mode>/metrics/<Name>/step` of the current batch: its own predictions on this rank.
+  std::map<std::string, double> batchMetrics_;
+  /// Lightning's evaluation step count of the run (val during fit, or validate / test).
+  int64_t evalLogStep_ = 0;
   std::unique_ptr<dist::GradientReducer> reducer_;
 };
 

@@ -2,7 +2,9 @@
 /// Training curves from Lightning-layout CSV logs (`metrics.csv`: a `step` column, usually `epoch`,
 /// and one column per logged key, empty where a row did not log it). One PNG with up to three
 /// panels against the global step: losses (keys containing "loss"), learning rates (keys starting
-/// with "lr-", as LearningRateMonitor logs them) and every other metric; faint vertical lines mark
+/// with "lr-", as LearningRateMonitor logs them, and lighter's `train/optimizer/...`) and every
+/// other metric; validation / test step values (counted in evaluation steps, another axis) are left
+/// out; faint vertical lines mark
 /// the steps where a new epoch starts. Written by `fmcib plot` and after every `fit` that logged to
 /// a CSVLogger (curves.png next to metrics.csv).
 #include <filesystem>

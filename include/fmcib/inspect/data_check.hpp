@@ -1,12 +1,15 @@
 #pragma once
 /// `fmcib check-data`: opens every row of a dataset CSV the way SSLRadiomicsDataset would (DESIGN §4)
 /// and reports, without training, what would break or silently spoil a run:
-///   errors   — missing or unreadable scans, non-numeric coordinates, seeds outside the scan, seeds
+///   errors   — missing or unreadable scans, non-numeric coordinates, seeds outside the scan too far
+///              for any patch (training replaces such a row, predict skips it), seeds
 ///              in air (positive patch mean below −900 HU: the classic sign of RAS-vs-LPS or
 ///              voxel-vs-mm coordinates; a hint says which reinterpretation lands in tissue), label
-///              values missing, non-numeric or out of range, duplicate rows (same image and seed);
-///   warnings — patches clamped at the scan border (by how many voxels per axis); training pads
-///              them, so they do not fail the check.
+///              values missing, non-numeric, fractional (int() truncates them) or out of range, duplicate
+///              rows (same image and seed);
+///   warnings — patches clamped at the scan border (by how many voxels per axis), seeds just
+///              outside the scan included (upstream's int() and clamp); training pads them, so they
+///              do not fail the check.
 /// Rows are grouped by scan so each scan is read once; groups are spread over worker threads.
 #include <cstdint>
 #include <iosfwd>
@@ -25,9 +28,9 @@ namespace fmcib::inspect {
 /// What label values are valid.
 struct LabelRule {
   enum class Kind {
-    kAnyNumber,  ///< only missing / non-numeric values are reported
+    kAnyNumber,  ///< only missing, non-numeric and fractional (int()-truncated) values are reported
     kClasses,    ///< integers in [0, numClasses) (CrossEntropyLoss with an N-wide last head)
-    kBinary,     ///< numbers in [0, 1] (BCEWithLogitsLoss)
+    kBinary,     ///< integers in [0, 1] (BCEWithLogitsLoss; labels are int()-truncated)
   };
   Kind kind = Kind::kAnyNumber;
   int64_t numClasses = 0;

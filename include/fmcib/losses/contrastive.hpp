@@ -3,12 +3,16 @@
 /// reference Python (fmcib.ssl.losses): same formulas, same masks, same distributed behaviour.
 /// With `gather_distributed`, embeddings are all-gathered with gradient (dist::allGatherCat) over
 /// the communicator — by default the process communicator (dist::processCommunicator()), looked
-/// up at each call so a launcher can install it after the config is built.
+/// up at each call so a launcher can install it after the config is built. `gather_backward`
+/// picks the gather's backward: kOwn (lightly 1.4.19, the default: each rank's inputs get the
+/// gradient of that rank's loss only, as the paper trained) or kAllReduce (lightly >= 1.5.4: the
+/// gradient of the sum of every rank's loss).
 #include <ATen/Tensor.h>
 
 #include <cstdint>
 #include <optional>
 
+#include "fmcib/dist/all_gather.hpp"
 #include "fmcib/dist/communicator.hpp"
 #include "fmcib/losses/criterion.hpp"
 
@@ -22,7 +26,8 @@ class NTXentNegativeMinedLoss : public Criterion {
  public:
   /// ConfigError when |temperature| < 1e-8 (as the reference's ValueError).
   explicit NTXentNegativeMinedLoss(double temperature = 0.1, bool gatherDistributed = false,
-                                   dist::CommunicatorPtr comm = nullptr);
+                                   dist::CommunicatorPtr comm = nullptr,
+                                   dist::GatherBackward gatherBackward = dist::GatherBackward::kOwn);
   std::string name() const override { return "fmcib.ssl.losses.NTXentNegativeMinedLoss"; }
   bool takesViews() const override { return true; }
   torch::Tensor forwardViews(const Embeddings& out) override;
@@ -31,6 +36,7 @@ class NTXentNegativeMinedLoss : public Criterion {
   double temperature_;
   bool gatherDistributed_;
   dist::CommunicatorPtr comm_;
+  dist::GatherBackward gatherBackward_;
 };
 
 /// SimCLR InfoNCE with mined negatives (VISSL-style masks). The embeddings cat(pos0, pos1, neg0,
@@ -43,7 +49,8 @@ class NegativeMiningInfoNCECriterion : public Criterion {
  public:
   NegativeMiningInfoNCECriterion(int64_t embeddingDim, int64_t batchSize, int64_t worldSize,
                                  bool gatherDistributed = false, double temperature = 0.1,
-                                 dist::CommunicatorPtr comm = nullptr);
+                                 dist::CommunicatorPtr comm = nullptr,
+                                 dist::GatherBackward gatherBackward = dist::GatherBackward::kOwn);
   std::string name() const override { return "fmcib.ssl.losses.NegativeMiningInfoNCECriterion"; }
   bool takesViews() const override { return true; }
   torch::Tensor forwardViews(const Embeddings& out) override;
@@ -56,6 +63,7 @@ class NegativeMiningInfoNCECriterion : public Criterion {
   bool gatherDistributed_;
   double temperature_;
   dist::CommunicatorPtr comm_;
+  dist::GatherBackward gatherBackward_;
   torch::Tensor posMask_, negMask_;
 };
 

@@ -35,9 +35,18 @@ class LoadModel : public Network {
   ///   ExNegSimCLR checkpoint — is used instead); other keys are offered to the trunk unchanged.
   /// Missing/unexpected keys are logged (spdlog warn). Throws InputError naming the file when it
   /// cannot be read, when no trunk tensor matched (a silently random trunk gives garbage
-  /// features), or when a trunk tensor has the wrong shape. Head shape mismatches are logged as
-  /// errors and leave the heads as initialized, as the Python version does (new task heads).
+  /// features), or when a trunk tensor has the wrong shape. Heads, as upstream:
+  /// - a Lightning `state_dict` whose heads do not fit: InputError naming each key with both
+  ///   shapes (upstream's load_state_dict raises there);
+  /// - a `head_state_dict` that does not fit: logged as an error, the heads keep their initial
+  ///   weights (upstream's try/except: starting new heads for another task is legitimate).
+  /// Heads left unloaded either way are listed by unloadedWeights(); the trainer refuses them in
+  /// validate / test / predict.
   void load(const std::string& weightsPath);
+
+  /// Head parameters the last load() did not set: "heads.0.0.weight (file [2, 4096], model [8, 4096])"
+  /// or "heads.0.0.weight (not in <file>)". Empty without heads, without load() or when all loaded.
+  std::vector<std::string> unloadedWeights() const override { return unloaded_; }
 
   const std::shared_ptr<Network>& trunk() const { return trunk_; }
   /// Null when there are no heads.
@@ -47,6 +56,7 @@ class LoadModel : public Network {
   std::shared_ptr<Network> trunk_;
   torch::nn::ModuleList heads_{nullptr};
   std::vector<torch::nn::Sequential> layers_;  // heads_'s elements, typed for forward
+  std::vector<std::string> unloaded_;
 };
 
 /// What exportPublishedWeights wrote.

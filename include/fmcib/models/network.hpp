@@ -18,6 +18,9 @@ class Network : public torch::nn::Module {
   /// Default: forward on each tensor.
   virtual std::map<std::string, std::vector<torch::Tensor>> forwardViews(
       const std::map<std::string, std::vector<torch::Tensor>>& views);
+  /// Parameters a weights file was meant to set but did not (e.g. LoadModel's heads whose shapes do
+  /// not fit), each "<key> (<why>)"; they keep their random initialization. Empty by default.
+  virtual std::vector<std::string> unloadedWeights() const { return {}; }
 };
 
 }  // namespace fmcib::models

@@ -42,6 +42,9 @@ class Optimizer {
   virtual const std::vector<at::Tensor>& groupParams(size_t group) const = 0;
   virtual double lr(size_t group) const = 0;
   virtual void setLr(size_t group, double lr) = 0;
+  /// The group's "momentum", or betas[0] for Adam-like optimizers (what lighter logs as momentum);
+  /// none when the optimizer has neither.
+  virtual std::optional<double> momentum(size_t /*group*/) const { return std::nullopt; }
   /// The group's "initial_lr" (set by the first scheduler built on this optimizer), if any.
   virtual std::optional<double> initialLr(size_t group) const = 0;
   virtual void setInitialLr(size_t group, double lr) = 0;

@@ -13,10 +13,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fmcib/config/config.hpp"
 #include "fmcib/dist/all_gather.hpp"
+#include "fmcib/dist/grad_reducer.hpp"
 #include "fmcib/dist/launcher.hpp"
 #include "fmcib/dist/world.hpp"
 #include "fmcib/losses/contrastive.hpp"
+#include "fmcib/losses/targets.hpp"
 #include "losses/fixture_dict.hpp"
 #include "support/paths.hpp"
 
@@ -66,26 +69,74 @@ TEST(RankWorker, DISABLED_Collectives) {
   comm->barrier();
 }
 
+const char* kViews[] = {"pos0", "pos1", "neg0", "neg1"};
+
+void expectFixture(const torch::Tensor& got, const torch::Tensor& expected, const std::string& what) {
+  ASSERT_EQ(got.sizes(), expected.sizes()) << what;
+  EXPECT_TRUE(torch::allclose(got, expected, 1e-4, 1e-5))
+      << what << " max diff " << (got - expected).abs().max().item<double>();
+}
+
 // Each rank feeds its half of the reference world-of-2 inputs (losses.pt infonce_w2) to the loss
-// with gather_distributed: losses and the summed input gradients equal the Python reference.
+// with gather_distributed, once per gather backward: the losses equal the Python reference, the
+// input gradients lightly 1.4.19's (`grad_own_`, the default) or the all-reduced ones (`grad_sum_`).
 TEST(RankWorker, DISABLED_InfoNceFixture) {
   auto comm = joinWorld();
   const std::string r = std::to_string(comm->rank());
   test::FixtureDict f("losses.pt");
-  std::vector<torch::Tensor> x;
-  for (const char* v : {"pos0", "pos1", "neg0", "neg1"})
-    x.push_back(f["infonce_w2.rank" + r + "." + v].clone().requires_grad_());
-  losses::NegativeMiningInfoNCECriterion loss(16, 6, 2, true, 0.1, comm);
-  torch::Tensor l = loss.forwardViews({{"positive", {x[0], x[1]}}, {"negative", {x[2], x[3]}}});
-  EXPECT_TRUE(torch::allclose(l, f["infonce_w2.loss_rank" + r], 1e-4, 1e-5));
-  l.backward();
-  int i = 0;
-  for (const char* v : {"pos0", "pos1", "neg0", "neg1"}) {
-    const torch::Tensor& expected = f["infonce_w2.rank" + r + ".grad_sum_" + v];
-    EXPECT_TRUE(torch::allclose(x[static_cast<size_t>(i)].grad(), expected, 1e-4, 1e-5))
-        << v << " max diff " << (x[static_cast<size_t>(i)].grad() - expected).abs().max().item<double>();
-    ++i;
+  for (dist::GatherBackward backward : {dist::GatherBackward::kOwn, dist::GatherBackward::kAllReduce}) {
+    std::vector<torch::Tensor> x;
+    for (const char* v : kViews) x.push_back(f["infonce_w2.rank" + r + "." + v].clone().requires_grad_());
+    losses::NegativeMiningInfoNCECriterion loss(16, 6, 2, true, 0.1, comm, backward);
+    torch::Tensor l = loss.forwardViews({{"positive", {x[0], x[1]}}, {"negative", {x[2], x[3]}}});
+    expectFixture(l, f["infonce_w2.loss_rank" + r], "loss");
+    l.backward();
+    const std::string kind = backward == dist::GatherBackward::kOwn ? ".grad_own_" : ".grad_sum_";
+    for (size_t i = 0; i < 4; ++i)
+      expectFixture(x[i].grad(), f["infonce_w2.rank" + r + kind + kViews[i]], kind + kViews[i]);
   }
+}
+
+// One pre-training step as the trainer runs it: the criterion built from the paper's config
+// (gather_distributed: true, gather_backward left at its default), the embeddings made from the
+// parameters (rank r's embedding k = its fixture input + θ_k, θ = 0 broadcast from rank 0), backward,
+// then DDP's gradient averaging. Each rank's own graph gives θ lightly 1.4.19's gradient
+// (`grad_own_`), and after the all-reduce every rank holds their mean — what lightly 1.4.19 under
+// Lightning DDP ends with. With gather_backward: all_reduce the mean of `grad_sum_`.
+TEST(RankWorker, DISABLED_PretrainStepFromConfig) {
+  auto comm = joinWorld();
+  dist::setProcessCommunicator(comm);
+  const std::string r = std::to_string(comm->rank());
+  test::FixtureDict f("losses.pt");
+  config::Registry registry;
+  losses::registerTargets(registry);
+  for (const char* backward : {"", "all_reduce"}) {
+    std::string yaml =
+        "vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NegativeMiningInfoNCECriterion\n"
+        "    embedding_dim: 16\n    batch_size: 6\n    temperature: 0.1\n    gather_distributed: true\n"
+        "    world_size: 2\n";
+    if (*backward) yaml += std::string("    gather_backward: ") + backward + "\n";
+    auto criterion = config::Config::fromString(yaml, "pretrain.yaml", registry)
+                         .resolve("vars#criterion")
+                         .as<losses::Criterion>();
+    std::vector<torch::Tensor> theta;
+    for (int k = 0; k < 4; ++k) theta.push_back(torch::zeros({6, 16}, torch::requires_grad()));
+    dist::broadcastTensors(theta, comm, 0);
+    std::vector<torch::Tensor> emb;
+    for (int k = 0; k < 4; ++k) emb.push_back(f["infonce_w2.rank" + r + "." + kViews[k]] + theta[k]);
+    criterion->forwardViews({{"positive", {emb[0], emb[1]}}, {"negative", {emb[2], emb[3]}}}).backward();
+    const std::string kind = *backward ? ".grad_sum_" : ".grad_own_";
+    for (size_t k = 0; k < 4; ++k)
+      expectFixture(theta[k].grad(), f["infonce_w2.rank" + r + kind + kViews[k]],
+                    "before averaging " + kind + kViews[k]);
+    dist::GradientReducer(theta, comm).reduce();
+    for (size_t k = 0; k < 4; ++k) {
+      const torch::Tensor mean =
+          (f["infonce_w2.rank0" + kind + kViews[k]] + f["infonce_w2.rank1" + kind + kViews[k]]) / 2;
+      expectFixture(theta[k].grad(), mean, "after DDP averaging " + kind + kViews[k]);
+    }
+  }
+  dist::setProcessCommunicator(nullptr);
 }
 
 // Rank 1 throws at step 3 of a training-like loop of all-reduces; rank 0 must not hang.
@@ -116,6 +167,10 @@ TEST(Launch, TwoRanksRunCollectivesOverGloo) {
 
 TEST(Launch, AllGatherWithGradientMatchesTheReferenceWorldOfTwo) {
   EXPECT_EQ(launchWorkers("InfoNceFixture"), 0);
+}
+
+TEST(Launch, PretrainingStepGivesLightly1419GradientsByDefault) {
+  EXPECT_EQ(launchWorkers("PretrainStepFromConfig"), 0);
 }
 
 TEST(Launch, RankThatThrowsStopsEveryRank) {

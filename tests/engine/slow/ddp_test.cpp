@@ -1,7 +1,9 @@
 // Data-parallel training through the binary: `devices: 2` on the CPU launches two Gloo ranks.
 // 2 ranks x batch B must reproduce 1 rank x batch 2B (same items per step, SyncBatchNorm, the
-// all-gather loss, averaged gradients), checkpoints come from rank 0 only and resume at another
-// world size, and predict gathers every row in input order.
+// all-gather loss with the full all-reduced gradient, averaged gradients), checkpoints come from
+// rank 0 only and resume at another world size, and predict gathers every row in input order.
+// With the default gather backward (lightly 1.4.19, the paper's) each rank's embeddings get only
+// their own loss's gradient, so 2 x B is then not 1 x 2B: the second pre-training run shows it.
 //
 // The runs compute in float64 (precision: 64): the demo networks are tiny (BatchNorm over a handful
 // of values at the last stage) and trained at a large learning rate, so float32 rounding that
@@ -53,16 +55,29 @@ TEST(Ddp, PretrainingTwoRanksEqualOneRankWithTwiceTheBatch) {
   const std::string common =
       "fit --config_file " + exp("demo/pretrain.yaml") +
       " --trainer#max_epochs=2 --trainer#limit_train_batches=3 --system#criterion#gather_distributed=True";
-  auto r1 = runFmcib(common + demoArgs(data, one) + world(1, 8));
+  const std::string fullGradient = " --system#criterion#gather_backward=all_reduce";
+  auto r1 = runFmcib(common + fullGradient + demoArgs(data, one) + world(1, 8));
   ASSERT_EQ(r1.code, 0) << r1.err;
-  auto r2 = runFmcib(common + demoArgs(data, two) + world(2, 4));
+  auto r2 = runFmcib(common + fullGradient + demoArgs(data, two) + world(2, 4));
   ASSERT_EQ(r2.code, 0) << r2.out << r2.err;
   EXPECT_NE((r2.out + r2.err).find("[rank 1]"), std::string::npos)
       << "rank output is forwarded with a prefix";
   const std::string metrics = "logs/pretrain/version_0/metrics.csv";
-  expectSameValues(column(two / metrics, "train/loss/step"), column(one / metrics, "train/loss/step"),
-                   "train/loss/step");
+  // train/loss/step is rank 0's own loss (Lightning); the epoch value is the mean over ranks.
+  expectSameValues(column(two / metrics, "train/loss/epoch"), column(one / metrics, "train/loss/epoch"),
+                   "train/loss/epoch");
   expectSameModel(two / "checkpoints/pretrain/last.ckpt", one / "checkpoints/pretrain/last.ckpt");
+
+  // The default backward (lightly 1.4.19) trains differently from the full gradient.
+  const fs::path own = tempDir("ddp_pre_own");
+  auto r3 = runFmcib(common + demoArgs(data, own) + world(2, 4));
+  ASSERT_EQ(r3.code, 0) << r3.out << r3.err;
+  const std::vector<double> ownLoss = column(own / metrics, "train/loss/epoch"),
+                            fullLoss = column(two / metrics, "train/loss/epoch");
+  ASSERT_EQ(ownLoss.size(), fullLoss.size());
+  ASSERT_EQ(ownLoss.size(), 2u);
+  // Step 0 starts from the same weights; the later steps follow other gradients.
+  EXPECT_GT(std::max(std::abs(ownLoss[0] - fullLoss[0]), std::abs(ownLoss[1] - fullLoss[1])), 1e-9);
   // Rank 0 alone logs: one version folder.
   EXPECT_FALSE(fs::exists(two / "logs/pretrain/version_1"));
 
@@ -86,8 +101,8 @@ TEST(Ddp, FineTuningTwoRanksEqualOneRankAndPredictGathersRowsInOrder) {
   auto r2 = runFmcib(common + demoArgs(data, two) + world(2, 2));
   ASSERT_EQ(r2.code, 0) << r2.out << r2.err;
   const std::string metrics = "logs/finetune_task1/version_0/metrics.csv";
-  expectSameValues(column(two / metrics, "train/loss/step"), column(one / metrics, "train/loss/step"),
-                   "train/loss/step");
+  expectSameValues(column(two / metrics, "train/loss/epoch"), column(one / metrics, "train/loss/epoch"),
+                   "train/loss/epoch");
   expectSameModel(two / "checkpoints/finetune_task1/last.ckpt", one / "checkpoints/finetune_task1/last.ckpt");
 
   // Features of every test row, in input order, from 2 ranks = from 1.
@@ -104,7 +119,8 @@ TEST(Ddp, FineTuningTwoRanksEqualOneRankAndPredictGathersRowsInOrder) {
   ASSERT_EQ(a.numRows(), b.numRows());
   const size_t f0 = b.column("pred_0");
   for (size_t r = 0; r < b.numRows(); ++r) {
-    EXPECT_EQ(b.cell(r, 0), input.cell(r, 0)) << "row " << r;
+    EXPECT_EQ(b.cell(r, 0), std::to_string(r)) << "row " << r;  // pandas' index column
+    EXPECT_EQ(b.cell(r, 1), input.cell(r, 0)) << "row " << r;
     EXPECT_NEAR(std::stod(b.cell(r, f0)), std::stod(a.cell(r, f0)), 1e-4) << "row " << r;
   }
 }

@@ -132,9 +132,49 @@ TEST(Pipeline, FineTuningBeatsChanceOnHeldOutLesions) {
   auto t = runFmcib("test" + args + " --ckpt_path " + q(out / "ckpt/last.ckpt"));
   ASSERT_EQ(t.code, 0) << t.err;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(t.out, m, std::regex(R"(test/metrics/BinaryAUROC/epoch\s+([0-9.eE+-]+))")))
+  // The whole test set's AUROC (lighter's /epoch key is the mean over batches of a few lesions).
+  ASSERT_TRUE(
+      std::regex_search(t.out, m, std::regex(R"(test/metrics/BinaryAUROC/whole_epoch\s+([0-9.eE+-]+))")))
       << t.out;
   EXPECT_GT(std::stod(m[1].str()), 0.8) << t.out;
+}
+
+// lighter over Lightning: a fine-tune run's epoch values in metrics.csv are the means of its step
+// values (every step is logged here: log_every_n_steps 1; validation logs every batch).
+TEST(Pipeline, FineTuneEpochValuesAreTheMeansOfTheirStepValues) {
+  const fs::path data = demoData(20, 6);
+  const fs::path out = tempDir("engine_lighter_means");
+  auto r = runFmcib("fit --config_file " + exp("demo/finetune_task1.yaml") + demoArgs(data, out) +
+                    " --trainer#max_epochs=2 --system#model#weights_path=null --system#batch_size=4"
+                    " --trainer#num_sanity_val_steps=0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  io::CsvTable t = io::CsvTable::read((out / "logs/finetune_task1/version_0/metrics.csv").string());
+  const size_t epochCol = t.column("epoch");
+  for (const std::string mode : {"train", "val"}) {
+    for (const std::string key : {"loss", "metrics/MulticlassAveragePrecision", "metrics/MulticlassAUROC"}) {
+      SCOPED_TRACE(mode + "/" + key);
+      const size_t stepCol = t.column(mode + "/" + key + "/step"),
+                   epochValueCol = t.column(mode + "/" + key + "/epoch");
+      // Step values in row order; the epoch rows close each epoch (validation's after its steps).
+      std::vector<double> pending, means, logged;
+      for (size_t row = 0; row < t.numRows(); ++row) {
+        if (!t.cell(row, stepCol).empty()) pending.push_back(t.number(row, stepCol));
+        if (!t.cell(row, epochValueCol).empty()) {
+          ASSERT_FALSE(pending.empty());
+          double sum = 0;
+          for (double v : pending) sum += v;
+          means.push_back(sum / static_cast<double>(pending.size()));
+          logged.push_back(t.number(row, epochValueCol));
+          EXPECT_FALSE(t.cell(row, epochCol).empty());
+          pending.clear();
+        }
+      }
+      ASSERT_EQ(logged.size(), 2u);
+      for (size_t e = 0; e < 2; ++e)
+        EXPECT_NEAR(logged[e], means[e], 1e-6 * std::max(1.0, std::abs(means[e])));
+    }
+  }
+  EXPECT_FALSE(column(out / "logs/finetune_task1/version_0/metrics.csv", "train/optimizer/Adam/lr").empty());
 }
 
 TEST(Pipeline, PredictWritesEveryRowWithItsColumnsAndFeatures) {
@@ -147,19 +187,22 @@ TEST(Pipeline, PredictWritesEveryRowWithItsColumnsAndFeatures) {
   io::CsvTable in = io::CsvTable::read((data / "task1_test.csv").string());
   io::CsvTable feats = io::CsvTable::read((out / "features.csv").string());
   ASSERT_EQ(feats.numRows(), in.numRows());
-  ASSERT_EQ(feats.header().size(), in.header().size() + 64);  // ResNet-18 at 1/8 width: 64 features
-  for (size_t c = 0; c < in.header().size(); ++c) EXPECT_EQ(feats.header()[c], in.header()[c]);
-  EXPECT_EQ(feats.header()[in.header().size()], "pred_0");
+  // pandas' to_csv layout: the unnamed index column, the input's columns, 64 features (ResNet-18 at
+  // 1/8 width).
+  const size_t first = in.header().size() + 1;
+  ASSERT_EQ(feats.header().size(), first + 64);
+  EXPECT_EQ(feats.header()[0], "");
+  for (size_t c = 0; c < in.header().size(); ++c) EXPECT_EQ(feats.header()[c + 1], in.header()[c]);
+  EXPECT_EQ(feats.header()[first], "pred_0");
   EXPECT_EQ(feats.header().back(), "pred_63");
   for (size_t r2 = 0; r2 < in.numRows(); ++r2) {
-    for (size_t c = 0; c < in.header().size(); ++c) EXPECT_EQ(feats.cell(r2, c), in.cell(r2, c));
-    for (size_t c = in.header().size(); c < feats.header().size(); ++c)
-      EXPECT_TRUE(std::isfinite(feats.number(r2, c)));
+    EXPECT_EQ(feats.cell(r2, 0), std::to_string(r2));
+    for (size_t c = 0; c < in.header().size(); ++c) EXPECT_EQ(feats.cell(r2, c + 1), in.cell(r2, c));
+    for (size_t c = first; c < feats.header().size(); ++c) EXPECT_TRUE(std::isfinite(feats.number(r2, c)));
   }
   // Different lesions give different feature vectors.
   bool differ = false;
-  for (size_t c = in.header().size(); c < feats.header().size(); ++c)
-    differ |= feats.cell(0, c) != feats.cell(1, c);
+  for (size_t c = first; c < feats.header().size(); ++c) differ |= feats.cell(0, c) != feats.cell(1, c);
   EXPECT_TRUE(differ);
   EXPECT_TRUE(fs::exists(out / "previews" / "0.png"));
 }
@@ -305,7 +348,7 @@ TEST(Pipeline, ShippedExperimentsRunWithFastDevRun) {
     auto r = runFmcib(c.cmd + " --config_file " + exp(c.file) + c.args + small);
     EXPECT_EQ(r.code, 0) << c.file << "\n" << r.err;
   }
-  EXPECT_EQ(io::CsvTable::read((out / "features.csv").string()).header().size(), 5u + 256u);
+  EXPECT_EQ(io::CsvTable::read((out / "features.csv").string()).header().size(), 1u + 5u + 256u);
   EXPECT_EQ(io::CsvTable::read((out / "predictions.csv").string()).header().back(), "pred_7");
   EXPECT_FALSE(fs::exists(out / "pre" / "last.ckpt"));  // fast_dev_run writes no checkpoint
 }
