@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "fmcib/config/error.hpp"
 #include "fmcib/io/torch_file.hpp"
 #include "fmcib/models/state_dict.hpp"
@@ -97,11 +99,11 @@ torch::Tensor LoadModel::forward(const torch::Tensor& x) {
   return out;
 }
 
-void LoadModel::load(const std::string& path) {
+void LoadModel::load(const std::string& path, bool strict) {
   const auto file = readTopLevel(path);
   size_t trunkLoaded = 0;
   size_t trunkOffered = 0;
-  std::vector<std::string> offeredNames;
+  std::vector<std::string> offeredNames, loadedNames, unexpected;
 
   auto loadTrunk = [&](const io::NamedTensors& tensors, const char* part) {
     const LoadReport r = loadStateDict(*trunk_, tensors, path + " (" + part + ")");
@@ -109,6 +111,11 @@ void LoadModel::load(const std::string& path) {
     trunkLoaded += r.loaded.size();
     trunkOffered += tensors.size();
     for (const auto& n : namesOf(tensors)) offeredNames.push_back(n);
+    loadedNames.insert(loadedNames.end(), r.loaded.begin(), r.loaded.end());
+    // A checkpoint's state_dict also holds the rest of the training model; only the published
+    // trunk_state_dict is the trunk alone.
+    if (std::string(part) == "trunk_state_dict")
+      unexpected.insert(unexpected.end(), r.unexpected.begin(), r.unexpected.end());
   };
   auto loadHeads = [&](const io::NamedTensors& tensors, const char* part) {
     if (!heads_) {
@@ -146,6 +153,17 @@ void LoadModel::load(const std::string& path) {
              joinKeys(namesOf(stateDict(*trunk_)), 6) + "]";
     }
     throw InputError(msg);
+  }
+  if (strict) {
+    std::vector<std::string> missing;
+    for (const auto& name : namesOf(stateDict(*trunk_)))
+      if (std::find(loadedNames.begin(), loadedNames.end(), name) == loadedNames.end())
+        missing.push_back(name);
+    if (!missing.empty() || !unexpected.empty())
+      throw InputError(path + ": the weights do not fit the model (another architecture?): " +
+                       std::to_string(missing.size()) + " model keys missing from the file [" +
+                       joinKeys(missing, 6) + "], " + std::to_string(unexpected.size()) +
+                       " file keys the model does not have [" + joinKeys(unexpected, 6) + "]");
   }
 }
 

@@ -37,7 +37,10 @@ class LoadModel : public Network {
   /// cannot be read, when no trunk tensor matched (a silently random trunk gives garbage
   /// features), or when a trunk tensor has the wrong shape. Head shape mismatches are logged as
   /// errors and leave the heads as initialized, as the Python version does (new task heads).
-  void load(const std::string& weightsPath);
+  /// `strict` (PyTorch's load_state_dict(strict=True) for the trunk, what fmcib.run.get_features
+  /// does): a trunk key the file lacks, or a trunk_state_dict key the trunk lacks, is an InputError
+  /// listing them.
+  void load(const std::string& weightsPath, bool strict = false);
 
   const std::shared_ptr<Network>& trunk() const { return trunk_; }
   /// Null when there are no heads.
