@@ -16,6 +16,10 @@ bool startsWith(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::vector<std::string> namesOf(const io::NamedTensors& tensors) {
   std::vector<std::string> out;
   for (const auto& t : tensors) out.push_back(t.first);
@@ -156,8 +160,11 @@ void LoadModel::load(const std::string& path, bool strict) {
   }
   if (strict) {
     std::vector<std::string> missing;
+    // As load_state_dict(strict=True) for a state dict without version metadata: a batch-norm
+    // step counter the file lacks keeps its value (it does not enter an eval-mode forward).
     for (const auto& name : namesOf(stateDict(*trunk_)))
-      if (std::find(loadedNames.begin(), loadedNames.end(), name) == loadedNames.end())
+      if (std::find(loadedNames.begin(), loadedNames.end(), name) == loadedNames.end() &&
+          !endsWith(name, ".num_batches_tracked") && name != "num_batches_tracked")
         missing.push_back(name);
     if (!missing.empty() || !unexpected.empty())
       throw InputError(path + ": the weights do not fit the model (another architecture?): " +

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,10 +31,12 @@ at::Tensor fixtureTensor(const std::string& key) {
   return dict.at(key).toTensor();
 }
 
-std::shared_ptr<CSVDataset> dataset(const std::string& csv, bool precropped, bool eager) {
+std::shared_ptr<CSVDataset> dataset(const std::string& csv, bool precropped, bool eager,
+                                    std::array<int64_t, 3> spatialSize = {50, 50, 50}) {
   GetFeaturesTransformOptions t;
   t.precropped = precropped;
   t.eager = eager;
+  t.spatialSize = spatialSize;
   CSVDatasetOptions o;
   o.src = test::fixture("get_features/" + csv);
   o.transform = getFeaturesTransforms(t);
@@ -90,6 +93,24 @@ TEST(GetFeaturesParity, RegionPathEqualsWholeImagePath) {
     const at::Tensor a = region->get(i, g1).input.tensor(), b = whole->get(i, g2).input.tensor();
     ASSERT_EQ(a.sizes(), b.sizes()) << "row " << i;
     EXPECT_LE(maxDiff(a, b), 1e-6) << "row " << i;
+  }
+}
+
+TEST(GetFeaturesParity, NonCubicSpatialSizeCropsItsReverseThenTransposes) {
+  // spatial_size (z, y, x) = (20, 30, 40): roi_size (40, 30, 20) on the LPS-ordered image, then
+  // Transposed(0, 3, 2, 1). Where neither crop is clamped, that is the middle of the 40³ patch.
+  for (const bool eager : {false, true}) {
+    auto small = dataset("seeds.csv", false, eager, {20, 30, 40});
+    auto big = dataset("seeds.csv", false, eager, {40, 40, 40});
+    for (const int64_t row : {0, 6, 7}) {  // seeds whose 40³ crop lies inside the scan
+      Generator g1(0), g2(0);
+      const at::Tensor a = small->get(row, g1).input.tensor(), b = big->get(row, g2).input.tensor();
+      ASSERT_EQ(a.sizes(), (std::vector<int64_t>{1, 20, 30, 40}));
+      ASSERT_EQ(b.sizes(), (std::vector<int64_t>{1, 40, 40, 40}));
+      const at::Tensor middle = b.slice(1, 10, 30).slice(2, 5, 35);
+      EXPECT_LE(maxDiff(a, middle), 1e-6)
+          << "row " << row << (eager ? ", whole-image path" : ", region path");
+    }
   }
 }
 
