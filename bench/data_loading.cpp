@@ -26,38 +26,12 @@
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
 #include "fmcib/io/image_io.hpp"
+#include "timing.hpp"
 
 namespace fs = std::filesystem;
 using namespace fmcib;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double threadCpuMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-struct Timing {
-  double cpu = 1e300, wall = 1e300;  // ms per call, minimum over passes
-};
-
-// The mean time per call of fn over n calls, minimum over reps passes, in thread CPU time (the
-// machine is shared, so wall time overstates) and wall time.
-Timing measure(int reps, int n, const std::function<void(int)>& fn) {
-  Timing t;
-  for (int r = 0; r < reps; ++r) {
-    const auto w0 = Clock::now();
-    const double c0 = threadCpuMs();
-    for (int i = 0; i < n; ++i) fn(i);
-    t.cpu = std::min(t.cpu, (threadCpuMs() - c0) / n);
-    t.wall = std::min(t.wall, std::chrono::duration<double, std::milli>(Clock::now() - w0).count() / n);
-  }
-  return t;
-}
-
-}  // namespace
+using bench::measure;
+using bench::Timing;
 
 int main(int argc, char** argv) {
   int scans = 3, items = 6, reps = 3;

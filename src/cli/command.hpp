@@ -36,5 +36,7 @@ void installCheckDataCommand(CLI::App& app, GlobalOptions& global);
 void installPreviewCommand(CLI::App& app, GlobalOptions& global);
 /// plot --logs DIR [--out curves.png].
 void installPlotCommand(CLI::App& app);
+/// features --csv X --weights W [--out Y] ... (fmcib.run.get_features).
+void installFeaturesCommand(CLI::App& app, GlobalOptions& global);
 
 }  // namespace fmcib::cli

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "fmcib/data/load_image.hpp"
 #include "fmcib/data/stage_timer.hpp"
 #include "fmcib/io/image_io.hpp"
 
@@ -74,11 +75,8 @@ void SSLRadiomicsDataset::checkIndex(int64_t index) const {
 
 std::string SSLRadiomicsDataset::imagePath(int64_t index) const {
   checkIndex(index);
-  const std::string& raw = table_->cell(static_cast<size_t>(index), imageColumn_);
-  const fs::path p(raw);
-  if (p.is_absolute() || fs::exists(p)) return raw;
-  const fs::path besideCsv = fs::path(table_->path()).parent_path() / p;
-  return fs::exists(besideCsv) ? besideCsv.string() : raw;
+  return resolveDataPath(table_->cell(static_cast<size_t>(index), imageColumn_),
+                         fs::path(table_->path()).parent_path().string());
 }
 
 namespace {

@@ -4,6 +4,10 @@
 
 namespace fmcib::data {
 
+namespace detail {
+void registerCsvTargets(config::Registry& r);
+}  // namespace detail
+
 namespace {
 
 using config::arg;
@@ -63,6 +67,7 @@ Value buildSslRadiomics(const Args& a) {
 }  // namespace
 
 void registerTargets(config::Registry& r) {
+  detail::registerCsvTargets(r);
   if (!r.find(kDatasetName)) {
     config::TargetSpec spec;
     spec.name = kDatasetName;

@@ -16,6 +16,10 @@ bool startsWith(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::vector<std::string> namesOf(const io::NamedTensors& tensors) {
   std::vector<std::string> out;
   for (const auto& t : tensors) out.push_back(t.first);
@@ -118,11 +122,11 @@ torch::Tensor LoadModel::forward(const torch::Tensor& x) {
   return out;
 }
 
-void LoadModel::load(const std::string& path) {
+void LoadModel::load(const std::string& path, bool strict) {
   const auto file = readTopLevel(path);
   size_t trunkLoaded = 0;
   size_t trunkOffered = 0;
-  std::vector<std::string> offeredNames;
+  std::vector<std::string> offeredNames, loadedNames, unexpected;
 
   auto loadTrunk = [&](const io::NamedTensors& tensors, const char* part) {
     const LoadReport r = loadStateDict(*trunk_, tensors, path + " (" + part + ")");
@@ -130,6 +134,11 @@ void LoadModel::load(const std::string& path) {
     trunkLoaded += r.loaded.size();
     trunkOffered += tensors.size();
     for (const auto& n : namesOf(tensors)) offeredNames.push_back(n);
+    loadedNames.insert(loadedNames.end(), r.loaded.begin(), r.loaded.end());
+    // A checkpoint's state_dict also holds the rest of the training model; only the published
+    // trunk_state_dict is the trunk alone.
+    if (std::string(part) == "trunk_state_dict")
+      unexpected.insert(unexpected.end(), r.unexpected.begin(), r.unexpected.end());
   };
   unloaded_.clear();
   std::vector<std::string> headsLoaded;
@@ -189,6 +198,20 @@ void LoadModel::load(const std::string& path) {
              joinKeys(namesOf(stateDict(*trunk_)), 6) + "]";
     }
     throw InputError(msg);
+  }
+  if (strict) {
+    std::vector<std::string> missing;
+    // As load_state_dict(strict=True) for a state dict without version metadata: a batch-norm
+    // step counter the file lacks keeps its value (it does not enter an eval-mode forward).
+    for (const auto& name : namesOf(stateDict(*trunk_)))
+      if (std::find(loadedNames.begin(), loadedNames.end(), name) == loadedNames.end() &&
+          !endsWith(name, ".num_batches_tracked") && name != "num_batches_tracked")
+        missing.push_back(name);
+    if (!missing.empty() || !unexpected.empty())
+      throw InputError(path + ": the weights do not fit the model (another architecture?): " +
+                       std::to_string(missing.size()) + " model keys missing from the file [" +
+                       joinKeys(missing, 6) + "], " + std::to_string(unexpected.size()) +
+                       " file keys the model does not have [" + joinKeys(unexpected, 6) + "]");
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "common.hpp"
 #include "fmcib/config/registry.hpp"
+#include "fmcib/transforms/dictionary.hpp"
 #include "fmcib/transforms/transform.hpp"
 
 namespace fmcib::transforms::detail {
@@ -33,6 +34,11 @@ config::ArgSpec lazyArg();
 TransformPtr transformArg(const Args& a, const std::string& name);
 /// A list of transforms (a single transform counts as a list of one).
 std::vector<TransformPtr> transformList(const Args& a, const std::string& name);
+/// The list as dictionary transforms when its first item is one (a later array transform is an
+/// error naming it); nullopt for null, an empty list, or array transforms.
+std::optional<std::vector<MapTransformPtr>> mapTransformList(const Args& a, const std::string& name);
+/// Registers the dictionary transforms (after the array ones they wrap).
+void registerDictionaryTargets(config::Registry& r);
 
 /// A number or a list of numbers; null → nullopt.
 std::optional<std::vector<double>> numbers(const Args& a, const std::string& name);

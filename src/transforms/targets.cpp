@@ -24,6 +24,14 @@ using detail::Args;
 using detail::buildTransform;
 using namespace config;  // ArgKind constants
 
+/// A Compose of array transforms, or of dictionary transforms (stored as a MapTransform).
+Value buildCompose(const Args& a, const std::string& name) {
+  if (auto maps = detail::mapTransformList(a, "transforms"))
+    return Value::object<MapTransform>(std::make_shared<MapCompose>(std::move(*maps), name), a.target());
+  return buildTransform(
+      a, [&] { return std::make_shared<Compose>(detail::transformList(a, "transforms"), name); });
+}
+
 void registerPipelineTargets(Registry& r) {
   detail::addTarget(r, "monai.transforms.Compose",
                     "Applies transforms in order; views of a Duplicate propagate.",
@@ -32,19 +40,10 @@ void registerPipelineTargets(Registry& r) {
                      arg("unpack_items", kBool, false, "accepted (MONAI tuple unpacking)"),
                      arg("log_stats", kBool | kString, false, "accepted (MONAI logging)"), detail::lazyArg(),
                      arg("overrides", kMap | kNull, nullptr, "accepted (MONAI lazy-resampling overrides)")},
-                    [](const Args& a) {
-                      return buildTransform(a, [&] {
-                        return std::make_shared<Compose>(detail::transformList(a, "transforms"),
-                                                         "monai.transforms.Compose");
-                      });
-                    });
+                    [](const Args& a) { return buildCompose(a, "monai.transforms.Compose"); });
   detail::addTarget(r, "torchvision.transforms.Compose", "Applies transforms in order.",
-                    {required("transforms", kList | kObject, "the transforms, in order")}, [](const Args& a) {
-                      return buildTransform(a, [&] {
-                        return std::make_shared<Compose>(detail::transformList(a, "transforms"),
-                                                         "torchvision.transforms.Compose");
-                      });
-                    });
+                    {required("transforms", kList | kObject, "the transforms, in order")},
+                    [](const Args& a) { return buildCompose(a, "torchvision.transforms.Compose"); });
   detail::addTarget(
       r, "fmcib.transforms.Duplicate",
       "Two copies of the input, augmented independently by transforms1 and transforms2 (a null one "
@@ -170,6 +169,7 @@ void registerTargets(config::Registry& r) {
   registerUtilityTargets(r);
   registerCropPadTargets(r);
   detail::registerImageTargets(r);
+  detail::registerDictionaryTargets(r);
 }
 
 }  // namespace fmcib::transforms

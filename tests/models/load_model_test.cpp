@@ -220,6 +220,37 @@ TEST(LoadModel, TrunkShapeMismatchListsKeysAndLoadsNothing) {
   for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(torch::equal(before[i].second, after[i].second));
 }
 
+TEST(LoadModel, StrictNamesMissingAndUnexpectedTrunkKeys) {
+  auto src = randomModel(13);
+  const NamedTensors trunk = part(*src, "trunk.");
+  auto load = [&](const NamedTensors& tensors, const std::string& tag) {
+    auto file = io::makeStringDict();
+    file.insert("trunk_state_dict", io::toStateDict(tensors));
+    auto dst = randomModel(14);
+    dst->load(write(tag, file), /*strict=*/true);
+    return dst;
+  };
+  expectSameState(*src->trunk(), *load(trunk, "lm_strict_ok")->trunk());
+
+  NamedTensors noBias, extra = trunk, noCounter;
+  for (const auto& [n, t] : trunk) {
+    if (n != "fc.bias") noBias.emplace_back(n, t);
+    if (n != "bn.num_batches_tracked") noCounter.emplace_back(n, t);
+  }
+  ASSERT_EQ(noCounter.size() + 1, trunk.size());
+  extra.emplace_back("fc2.weight", torch::ones({2, 2}));
+  std::string msg = inputErrorOf([&] { load(noBias, "lm_strict_missing"); });
+  EXPECT_NE(msg.find("1 model keys missing from the file [fc.bias]"), std::string::npos) << msg;
+  msg = inputErrorOf([&] { load(extra, "lm_strict_unexpected"); });
+  EXPECT_NE(msg.find("1 file keys the model does not have [fc2.weight]"), std::string::npos) << msg;
+  // Without strict both load what matches.
+  auto file = io::makeStringDict();
+  file.insert("trunk_state_dict", io::toStateDict(extra));
+  randomModel(15)->load(write("lm_lenient", file));
+  // A file without batch-norm step counters (as load_state_dict(strict=True) accepts).
+  expectSameState(*src->trunk(), *load(noCounter, "lm_strict_counter")->trunk(), "fc.");
+}
+
 TEST(LoadModel, HeadShapeMismatchKeepsHeadsAndLoadsTrunk) {
   auto src = randomModel(11, {3, 6, 2});
   auto file = io::makeStringDict();

@@ -42,7 +42,10 @@ class LoadModel : public Network {
   ///   weights (upstream's try/except: starting new heads for another task is legitimate).
   /// Heads left unloaded either way are listed by unloadedWeights(); the trainer refuses them in
   /// validate / test / predict.
-  void load(const std::string& weightsPath);
+  /// `strict` (PyTorch's load_state_dict(strict=True) for the trunk, what fmcib.run.get_features
+  /// does): a trunk key the file lacks, or a trunk_state_dict key the trunk lacks, is an InputError
+  /// listing them.
+  void load(const std::string& weightsPath, bool strict = false);
 
   /// Head parameters the last load() did not set: "heads.0.0.weight (file [2, 4096], model [8, 4096])"
   /// or "heads.0.0.weight (not in <file>)". Empty without heads, without load() or when all loaded.
