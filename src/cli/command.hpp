@@ -36,5 +36,7 @@ void installCheckDataCommand(CLI::App& app, GlobalOptions& global);
 void installPreviewCommand(CLI::App& app, GlobalOptions& global);
 /// plot --logs DIR [--out curves.png].
 void installPlotCommand(CLI::App& app);
+/// linear-probe --train A.csv --test B.csv --label COL [--val C.csv] [--C 0.01,0.1,1] [--out DIR].
+void installLinearProbeCommand(CLI::App& app);
 
 }  // namespace fmcib::cli

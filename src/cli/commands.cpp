@@ -12,6 +12,7 @@ void installCommands(CLI::App& app, GlobalOptions& global) {
   installCheckDataCommand(app, global);
   installPreviewCommand(app, global);
   installPlotCommand(app);
+  installLinearProbeCommand(app);
 }
 
 }  // namespace fmcib::cli
