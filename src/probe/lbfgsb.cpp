@@ -238,7 +238,8 @@ LbfgsResult minimizeLbfgsb(const Objective& objective, std::vector<double> x0, c
     r.stop = stop;
     return r;
   };
-  if (maxAbs(g) <= o.pgtol) return finish(LbfgsStop::kGradient);
+  auto gradientSmall = [&] { return o.gradientConverged ? o.gradientConverged(g) : maxAbs(g) <= o.pgtol; };
+  if (gradientSmall()) return finish(LbfgsStop::kGradient);
   std::deque<Pair> pairs;
   double theta = 1.0;
   LineSearch search(1e-3, 0.9, 0.1, 0.0, kStepMax);
@@ -284,7 +285,7 @@ LbfgsResult minimizeLbfgsb(const Objective& objective, std::vector<double> x0, c
     ++r.iterations;
     if (r.iterations >= o.maxIter) return finish(LbfgsStop::kMaxIter);
     if (r.evaluations > o.maxFun) return finish(LbfgsStop::kMaxFun);
-    if (maxAbs(g) <= o.pgtol) return finish(LbfgsStop::kGradient);
+    if (gradientSmall()) return finish(LbfgsStop::kGradient);
     if (fOld - f <= o.ftol * std::max({std::abs(fOld), std::abs(f), 1.0}))
       return finish(LbfgsStop::kRelativeReduction);
     // The new pair, with y's taken from the directional derivatives as L-BFGS-B does.

@@ -82,6 +82,33 @@ def task(name):
     return out
 
 
+def wide():
+    """More features than twice the rows (the case of 4096 features and a few hundred lesions):
+    non-negative correlated features like pooled activations, printed with 6 digits; `label2` two
+    classes, `label3` three. Writes wide_{train,test}.csv; returns scikit-learn's fits."""
+    r = np.random.RandomState(0)
+    n, nt, d = 60, 30, 160
+    lab3 = r.randint(0, 3, n + nt)
+    lat = r.randn(n + nt, 8)
+    lat[:, :3] += 1.5 * np.eye(3)[lab3]
+    X = np.maximum(lat @ r.randn(8, d) / 3 + 0.3 * r.randn(n + nt, d), 0)
+    df = pd.DataFrame({"id": ["w%d" % i for i in range(n + nt)], "label2": (lab3 == 0).astype(int), "label3": lab3})
+    feats = pd.DataFrame(X, columns=["pred_%d" % j for j in range(d)])
+    df = pd.concat([df, feats], axis=1)
+    df.iloc[:n].to_csv(FIX + "wide_train.csv", index=False, float_format="%.6g")
+    df.iloc[n:].to_csv(FIX + "wide_test.csv", index=False, float_format="%.6g")
+    tr, te = pd.read_csv(FIX + "wide_train.csv"), pd.read_csv(FIX + "wide_test.csv")
+    sc = StandardScaler().fit(tr.filter(regex="pred").values)
+    X, Xt = sc.transform(tr.filter(regex="pred").values), sc.transform(te.filter(regex="pred").values)
+    out = {}
+    for label in ("label2", "label3"):
+        for C in (0.01, 1.0):
+            m = LogisticRegression(C=C, random_state=42, max_iter=1000).fit(X, tr[label].values)
+            out["%s.C%s" % (label, C)] = {"n_iter": int(m.n_iter_[0]), "coef": m.coef_.tolist(),
+                                          "intercept": m.intercept_.tolist(), "proba": m.predict_proba(Xt).tolist()}
+    return out
+
+
 small_labels = [2, 0, 1, 1, 0, 2, 2, 0, 1, 0, 0, 2, 1, 1, 0, 3, 3, 3, 1, 0]
 small_folds = np.empty(len(small_labels), dtype=int)
 for f, (_, te_idx) in enumerate(StratifiedKFold(3).split(np.zeros(len(small_labels)), small_labels)):
@@ -112,6 +139,7 @@ ref = {
                         "low": float(np.percentile(small_boot, 2.5)), "high": float(np.percentile(small_boot, 97.5))},
     "binary": task("binary"),
     "multiclass": task("multiclass"),
+    "wide": wide(),
     "stratified_small": {"labels": small_labels, "folds": 3, "test_fold": small_folds.tolist()},
     "randint": {"seed": 7, "high": 1000, "draws": np.random.RandomState(7).randint(0, 1000, 25).tolist(),
                 "seed2": 123, "high2": 3, "draws2": np.random.RandomState(123).randint(0, 3, 25).tolist()},

@@ -22,6 +22,9 @@ struct LbfgsOptions {
   int maxIter = 15000;
   int maxFun = 15000;
   int maxLineSearch = 20;  ///< scipy maxls
+  /// Replaces the test max |g_i| <= pgtol, for a caller that runs in rotated coordinates (the
+  /// iterates of L-BFGS are invariant under orthogonal changes of variables, the max norm is not).
+  std::function<bool(const std::vector<double>& grad)> gradientConverged;
 };
 
 enum class LbfgsStop {
