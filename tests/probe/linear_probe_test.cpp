@@ -18,11 +18,15 @@ namespace {
 
 using fmcib::test::errorOf;
 
+/// "binary", "multiclass": those CSVs with column `label`; "wide_label3": wide_*.csv (more than
+/// twice as many features as rows, the row-span solver path) with column `label3`.
 ProbeOptions fixtureOptions(const std::string& task) {
+  const size_t split = task.find('_');
+  const std::string files = task.substr(0, split);
   ProbeOptions o;
-  o.trainPath = fmcib::test::fixture("probe/" + task + "_train.csv");
-  o.testPath = fmcib::test::fixture("probe/" + task + "_test.csv");
-  o.labelColumn = "label";
+  o.trainPath = fmcib::test::fixture("probe/" + files + "_train.csv");
+  o.testPath = fmcib::test::fixture("probe/" + files + "_test.csv");
+  o.labelColumn = split == std::string::npos ? "label" : task.substr(split + 1);
   o.bootstrap = 200;
   return o;
 }
@@ -54,7 +58,7 @@ TEST_P(ProbeProtocol, CrossValidationMetricsAndIntervalsMatchScikitLearn) {
     EXPECT_NEAR(r.metrics[m].low, boot["low"][m].as<double>(), 1e-9) << r.metrics[m].name;
     EXPECT_NEAR(r.metrics[m].high, boot["high"][m].as<double>(), 1e-9) << r.metrics[m].name;
   }
-  EXPECT_EQ(r.metrics[0].key, GetParam() == "binary" ? "auroc" : "map");
+  EXPECT_EQ(r.metrics[0].key, r.classes.size() == 2 ? "auroc" : "map");
   EXPECT_TRUE(r.finalFit.converged);
   EXPECT_TRUE(r.warnings.empty());
 }
@@ -87,7 +91,7 @@ TEST_P(ProbeProtocol, NewtonSolverAgreesWithScikitLearnToItsTolerance) {
     EXPECT_NEAR(newton.metrics[m].value, lbfgs.metrics[m].value, 5e-3) << newton.metrics[m].name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Probe, ProbeProtocol, ::testing::Values("binary", "multiclass"));
+INSTANTIATE_TEST_SUITE_P(Probe, ProbeProtocol, ::testing::Values("binary", "multiclass", "wide_label3"));
 
 TEST(ProbeOutputs, WritesProbabilitiesInInputOrderAndTheMetricsJson) {
   ProbeOptions o = fixtureOptions("multiclass");

@@ -37,13 +37,13 @@ def selection(y, P, K):
     return average_precision_score(label_binarize(y, classes=np.arange(K)), P, average="macro")
 
 
-def task(name):
+def task(name, label="label"):
     tr = pd.read_csv(FIX + name + "_train.csv")
     te = pd.read_csv(FIX + name + "_test.csv")
-    classes = np.unique(tr.label.values)
+    classes = np.unique(tr[label].values)
     K = len(classes)
-    y = np.searchsorted(classes, tr.label.values)
-    yt = np.searchsorted(classes, te.label.values)
+    y = np.searchsorted(classes, tr[label].values)
+    yt = np.searchsorted(classes, te[label].values)
     sc = StandardScaler().fit(tr.filter(regex="pred").values)
     X = sc.transform(tr.filter(regex="pred").values)
     Xt = sc.transform(te.filter(regex="pred").values)
@@ -140,6 +140,7 @@ ref = {
     "binary": task("binary"),
     "multiclass": task("multiclass"),
     "wide": wide(),
+    "wide_label3": task("wide", "label3"),
     "stratified_small": {"labels": small_labels, "folds": 3, "test_fold": small_folds.tolist()},
     "randint": {"seed": 7, "high": 1000, "draws": np.random.RandomState(7).randint(0, 1000, 25).tolist(),
                 "seed2": 123, "high2": 3, "draws2": np.random.RandomState(123).randint(0, 3, 25).tolist()},
