@@ -38,5 +38,7 @@ void installPreviewCommand(CLI::App& app, GlobalOptions& global);
 void installPlotCommand(CLI::App& app);
 /// features --csv X --weights W [--out Y] ... (fmcib.run.get_features).
 void installFeaturesCommand(CLI::App& app, GlobalOptions& global);
+/// linear-probe --train A.csv --test B.csv --label COL [--val C.csv] [--C 0.01,0.1,1] [--out DIR].
+void installLinearProbeCommand(CLI::App& app);
 
 }  // namespace fmcib::cli

@@ -13,6 +13,7 @@ void installCommands(CLI::App& app, GlobalOptions& global) {
   installPreviewCommand(app, global);
   installPlotCommand(app);
   installFeaturesCommand(app, global);
+  installLinearProbeCommand(app);
 }
 
 }  // namespace fmcib::cli

@@ -72,46 +72,86 @@ CsvTable::CsvTable(std::string path, std::vector<std::string> header,
     for (size_t r = 0; r < rows_.size(); ++r) lines_.push_back(r + 2);
 }
 
-CsvTable CsvTable::read(const std::string& path) {
+struct CsvRecordReader::Impl {
+  std::string path;
+  std::unique_ptr<::io::LineReader> reader;
+  std::vector<std::string> header;
+  size_t line = 0;
+  size_t rows = 0;
+
+  /// The next non-blank record joined across quoted line breaks; false at the end of the file.
+  bool nextRecord(std::vector<std::string>& fields, bool first) {
+    try {
+      while (char* raw = reader->next_line()) {
+        std::string record(raw);
+        line = reader->get_file_line();
+        if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) record.erase(0, 3);
+        // A quoted field may span lines: keep appending until the quotes close.
+        while (!splitCsvRecord(record, fields)) {
+          char* more = reader->next_line();
+          if (!more)
+            throw InputError(path + " line " + std::to_string(line) + ": a quoted field is never closed");
+          record += '\n';
+          record += more;
+        }
+        if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
+        return true;
+      }
+      return false;
+    } catch (const ::io::error::base& e) {
+      throw InputError("cannot read CSV file '" + path + "': " + e.what());
+    }
+  }
+};
+
+CsvRecordReader::CsvRecordReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
   if (!std::filesystem::exists(path)) throw InputError("CSV file '" + path + "' does not exist");
   if (std::filesystem::is_directory(path)) throw InputError("CSV file '" + path + "' is a folder");
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::vector<size_t> lines;
+  impl_->path = path;
   try {
-    ::io::LineReader reader(path);
-    std::vector<std::string> fields;
-    bool first = true;
-    while (char* raw = reader.next_line()) {
-      std::string record(raw);
-      const size_t line = reader.get_file_line();
-      if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) record.erase(0, 3);
-      // A quoted field may span lines: keep appending until the quotes close.
-      while (!splitCsvRecord(record, fields)) {
-        char* more = reader.next_line();
-        if (!more)
-          throw InputError(path + " line " + std::to_string(line) + ": a quoted field is never closed");
-        record += '\n';
-        record += more;
-      }
-      if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
-      if (first) {
-        header = fields;
-        first = false;
-        continue;
-      }
-      if (fields.size() != header.size())
-        throw InputError(path + " line " + std::to_string(line) + " (row " + std::to_string(rows.size()) +
-                         ") has " + std::to_string(fields.size()) + " fields, the header has " +
-                         std::to_string(header.size()));
-      rows.push_back(fields);
-      lines.push_back(line);
-    }
-    if (first) throw InputError("CSV file '" + path + "' is empty (no header line)");
+    impl_->reader = std::make_unique<::io::LineReader>(path);
   } catch (const ::io::error::base& e) {
     throw InputError("cannot read CSV file '" + path + "': " + e.what());
   }
-  return CsvTable(path, std::move(header), std::move(rows), std::move(lines));
+  if (!impl_->nextRecord(impl_->header, true))
+    throw InputError("CSV file '" + path + "' is empty (no header line)");
+}
+
+CsvRecordReader::~CsvRecordReader() = default;
+
+const std::string& CsvRecordReader::path() const {
+  return impl_->path;
+}
+const std::vector<std::string>& CsvRecordReader::header() const {
+  return impl_->header;
+}
+size_t CsvRecordReader::line() const {
+  return impl_->line;
+}
+size_t CsvRecordReader::row() const {
+  return impl_->rows == 0 ? 0 : impl_->rows - 1;
+}
+
+bool CsvRecordReader::next(std::vector<std::string>& fields) {
+  if (!impl_->nextRecord(fields, false)) return false;
+  if (fields.size() != impl_->header.size())
+    throw InputError(impl_->path + " line " + std::to_string(impl_->line) + " (row " +
+                     std::to_string(impl_->rows) + ") has " + std::to_string(fields.size()) +
+                     " fields, the header has " + std::to_string(impl_->header.size()));
+  ++impl_->rows;
+  return true;
+}
+
+CsvTable CsvTable::read(const std::string& path) {
+  CsvRecordReader reader(path);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<size_t> lines;
+  std::vector<std::string> fields;
+  while (reader.next(fields)) {
+    rows.push_back(fields);
+    lines.push_back(reader.line());
+  }
+  return CsvTable(path, reader.header(), std::move(rows), std::move(lines));
 }
 
 size_t CsvTable::lineOf(size_t row) const {
@@ -147,17 +187,22 @@ std::string CsvTable::where(size_t row, size_t column) const {
          header_.at(column) + "'";
 }
 
-double CsvTable::number(size_t row, size_t column) const {
-  const std::string& text = cell(row, column);
-  size_t b = text.find_first_not_of(" \t");
-  size_t e = text.find_last_not_of(" \t");
-  const std::string trimmed = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+std::optional<double> parseNumber(const std::string& text) {
+  const size_t b = text.find_first_not_of(" \t");
+  if (b == std::string::npos) return std::nullopt;
+  const size_t e = text.find_last_not_of(" \t");
+  const std::string trimmed = text.substr(b, e - b + 1);
   char* end = nullptr;
   errno = 0;
-  const double v = trimmed.empty() ? 0.0 : std::strtod(trimmed.c_str(), &end);
-  if (trimmed.empty() || end != trimmed.c_str() + trimmed.size() || !std::isfinite(v))
-    throw InputError(where(row, column) + ": '" + text + "' is not a number");
+  const double v = std::strtod(trimmed.c_str(), &end);
+  if (end != trimmed.c_str() + trimmed.size() || !std::isfinite(v)) return std::nullopt;
   return v;
+}
+
+double CsvTable::number(size_t row, size_t column) const {
+  const std::string& text = cell(row, column);
+  if (const auto v = parseNumber(text)) return *v;
+  throw InputError(where(row, column) + ": '" + text + "' is not a number");
 }
 
 void writeCsv(const std::string& path, const std::vector<std::string>& header,

@@ -51,6 +51,35 @@ class CsvTable {
 
 using CsvTablePtr = std::shared_ptr<const CsvTable>;
 
+/// Streams a CSV file one record at a time with the rules of CsvTable::read (BOM, CRLF, blank lines,
+/// quoted line breaks, field count checked against the header), for files too large to keep as text
+/// (thousands of feature columns). CsvTable::read is built on it.
+class CsvRecordReader {
+ public:
+  /// Opens the file and reads the header; InputError when it is missing, a folder or empty.
+  explicit CsvRecordReader(const std::string& path);
+  ~CsvRecordReader();
+  CsvRecordReader(const CsvRecordReader&) = delete;
+  CsvRecordReader& operator=(const CsvRecordReader&) = delete;
+
+  const std::string& path() const;
+  const std::vector<std::string>& header() const;
+  /// The next row's fields; false at the end of the file. InputError (naming file, line and row)
+  /// for an unclosed quote or a field count that differs from the header's.
+  bool next(std::vector<std::string>& fields);
+  /// 1-based line where the row last returned by next() starts.
+  size_t line() const;
+  /// 0-based index of the row last returned by next().
+  size_t row() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// A cell's text as a finite number (blanks and tabs around it allowed), or nullopt.
+std::optional<double> parseNumber(const std::string& text);
+
 /// Splits one CSV record (already joined across quoted line breaks). Returns false when a quote is
 /// left open (the caller appends the next line and retries).
 bool splitCsvRecord(const std::string& record, std::vector<std::string>& fields);
