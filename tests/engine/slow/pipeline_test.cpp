@@ -293,6 +293,31 @@ TEST(Pipeline, SigtermMidRunLeavesALoadableLastCkpt) {
   EXPECT_GE((epoch + 1) * steps, step);
 }
 
+/// A fine-tuned model's `{trunk_state_dict, head_state_dict}` file (get_predictions' documented
+/// alternative to a checkpoint): the trunk of `weights` (published or Lightning layout) and random
+/// heads of `heads` sizes in LoadModel's layout (`<i>.0.weight`, `<i>.0.bias`).
+fs::path withHeads(const fs::path& weights, const std::vector<int64_t>& heads, const fs::path& out) {
+  const c10::impl::GenericDict file = io::readTorchFile(weights.string()).toGenericDict();
+  io::NamedTensors trunk;
+  if (file.contains("trunk_state_dict")) {
+    trunk = io::flattenStateDict(file.at("trunk_state_dict"));
+  } else {
+    const std::string prefix = "model.trunk.";
+    for (const auto& [name, t] : io::flattenStateDict(file.at("state_dict")))
+      if (name.rfind(prefix, 0) == 0) trunk.emplace_back(name.substr(prefix.size()), t);
+  }
+  io::NamedTensors head;
+  for (size_t i = 0; i + 1 < heads.size(); ++i) {
+    head.emplace_back(std::to_string(i) + ".0.weight", torch::randn({heads[i + 1], heads[i]}) * 0.05);
+    head.emplace_back(std::to_string(i) + ".0.bias", torch::zeros({heads[i + 1]}));
+  }
+  auto dict = io::makeStringDict();
+  dict.insert("trunk_state_dict", io::toStateDict(trunk));
+  dict.insert("head_state_dict", io::toStateDict(head));
+  io::writeTorchFile(out.string(), dict);
+  return out;
+}
+
 TEST(Pipeline, ShippedExperimentsRunWithFastDevRun) {
   const fs::path data = demoData(20, 6);
   const fs::path out = tempDir("engine_fast_dev_run");
@@ -300,6 +325,11 @@ TEST(Pipeline, ShippedExperimentsRunWithFastDevRun) {
       " --trainer#accelerator=cpu --trainer#fast_dev_run=true --system#batch_size=2"
       " --system#num_workers=0";
   const std::string r50 = q(fixture("resnet50_w0125_s2.weights.pt"));  // ResNet-50 at 1/8 width: 256 features
+  // get_predictions needs trained heads: validate / test / predict refuse heads left random.
+  const std::string r50Heads =
+      q(withHeads(fixture("resnet50_w0125_s2.weights.pt"), {256, 32, 8}, out / "r50_heads.pt"));
+  const std::string r18Heads =
+      q(withHeads(fixture("resnet18_w0125.weights.pt"), {64, 32, 8}, out / "r18_heads.pt"));
   struct Case {
     std::string cmd, file, args;
   };
@@ -319,7 +349,7 @@ TEST(Pipeline, ShippedExperimentsRunWithFastDevRun) {
            " --system#datasets#predict#path=" + q(data / "task1_test.csv") +
            " --trainer#callbacks#0#path=" + q(out / "features.csv")},
       {"predict", "inference/get_predictions.yaml",
-       " --system#model#trunk#widen_factor=0.125 --system#model#weights_path=" + r50 +
+       " --system#model#trunk#widen_factor=0.125 --system#model#weights_path=" + r50Heads +
            " --system#model#heads=[256,32,8] --system#datasets#predict#path=" + q(data / "task1_test.csv") +
            " --trainer#callbacks#0#path=" + q(out / "predictions.csv")},
       {"fit", "demo/pretrain.yaml", demoArgs(data, out / "demo")},
@@ -330,7 +360,7 @@ TEST(Pipeline, ShippedExperimentsRunWithFastDevRun) {
        demoArgs(data, out / "demo") + " --vars#weights=" + q(fixture("resnet18_w0125.weights.pt")) +
            " --system#model#trunk#widen_factor=0.125"},
       {"predict", "demo/get_predictions.yaml",
-       demoArgs(data, out / "demo") + " --vars#weights=" + q(fixture("resnet18_w0125.weights.pt")) +
+       demoArgs(data, out / "demo") + " --vars#weights=" + r18Heads +
            " --system#model#trunk#widen_factor=0.125 --system#model#heads=[64,32,8]"},
   };
   for (Case c : cases) {
@@ -348,6 +378,15 @@ TEST(Pipeline, ShippedExperimentsRunWithFastDevRun) {
     auto r = runFmcib(c.cmd + " --config_file " + exp(c.file) + c.args + small);
     EXPECT_EQ(r.code, 0) << c.file << "\n" << r.err;
   }
+  // The same predictions from a weights file without heads would come from random heads: exit 2.
+  auto random = runFmcib(
+      "predict --config_file " + exp("inference/get_predictions.yaml") +
+      " --system#model#trunk#widen_factor=0.125 --system#model#weights_path=" + r50 +
+      " --system#model#heads=[256,32,8] --system#datasets#predict#path=" + q(data / "task1_test.csv") +
+      " --trainer#callbacks#0#path=" + q(out / "random_predictions.csv") + " --seed 0" + small);
+  EXPECT_EQ(random.code, 2) << random.err;
+  EXPECT_NE(random.err.find("heads.0.0.weight"), std::string::npos) << random.err;
+  EXPECT_FALSE(fs::exists(out / "random_predictions.csv"));
   EXPECT_EQ(io::CsvTable::read((out / "features.csv").string()).header().size(), 1u + 5u + 256u);
   EXPECT_EQ(io::CsvTable::read((out / "predictions.csv").string()).header().back(), "pred_7");
   EXPECT_FALSE(fs::exists(out / "pre" / "last.ckpt"));  // fast_dev_run writes no checkpoint
