@@ -66,9 +66,10 @@ std::string SSLRadiomicsDataset::imagePath(int64_t index) const {
   checkIndex(index);
   const std::string& raw = table_->cell(static_cast<size_t>(index), imageColumn_);
   const fs::path p(raw);
-  if (p.is_absolute() || fs::exists(p)) return raw;
+  std::error_code ec;  // a path that cannot be looked up (too long, ...) fails when it is read
+  if (p.is_absolute() || fs::exists(p, ec)) return raw;
   const fs::path besideCsv = fs::path(table_->path()).parent_path() / p;
-  return fs::exists(besideCsv) ? besideCsv.string() : raw;
+  return fs::exists(besideCsv, ec) ? besideCsv.string() : raw;
 }
 
 namespace {
