@@ -20,6 +20,7 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "fmcib/dist/launcher.hpp"
 #include "support/paths.hpp"
@@ -58,13 +59,20 @@ int runAsLauncher() {
   if (!n) return 0;
   const std::string dir = std::getenv("FMCIB_TEST_DIR");
   if (const char* extra = std::getenv("FMCIB_TEST_SPARE_FDS")) {
-    // Room for a few ranks' pipes only: starting a later rank fails.
+    // Room for a few ranks' pipes only: starting a later rank fails. Every free descriptor below
+    // the limit is taken, then exactly `extra` are given back (inherited descriptors leave gaps).
     int highest = 2;
     for (const auto& e : fs::directory_iterator("/proc/self/fd"))
       highest = std::max(highest, std::atoi(e.path().filename().c_str()));
-    const rlimit rl{static_cast<rlim_t>(highest + 1 + std::atoi(extra)),
-                    static_cast<rlim_t>(highest + 1 + std::atoi(extra))};
+    const auto limit = static_cast<rlim_t>(highest + 64);
+    const rlimit rl{limit, limit};
     setrlimit(RLIMIT_NOFILE, &rl);
+    std::vector<int> filler;
+    for (int fd; (fd = ::dup(STDIN_FILENO)) >= 0;) filler.push_back(fd);
+    for (int i = 0; i < std::atoi(extra) && !filler.empty(); ++i) {
+      ::close(filler.back());
+      filler.pop_back();
+    }
   }
   fmcib::dist::LaunchOptions o;
   o.nprocs = std::atoi(n);
@@ -154,7 +162,7 @@ TEST(Launcher, NoRankOutlivesALauncherKilledWithSigkill) {
 
 TEST(Launcher, AFailureWhileStartingStopsTheStartedRanks) {
   const fs::path dir = fmcib::test::tempDir("launcher_spawn_fail");
-  const pid_t launcher = startLauncher(8, dir, "exec sleep 60", /*spareFds=*/"7");
+  const pid_t launcher = startLauncher(8, dir, "exec sleep 30", /*spareFds=*/"7");
   int status = 0;
   waitpid(launcher, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
