@@ -38,7 +38,7 @@ const Scan& scan() {
     x.dir = test::tempDir("inspect_files");
     data::DemoDataOptions o;
     o.outDir = (x.dir / "data").string();
-    o.scans = 1;
+    o.scans = 3;  // the fewest make-demo-data writes (one per orientation group)
     o.lesionsPerScan = 3;
     o.size = {64, 64, 32};
     const data::DemoDataResult demo = data::makeDemoData(o);
