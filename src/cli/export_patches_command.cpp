@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "command.hpp"
 #include "config_options.hpp"
@@ -20,7 +21,9 @@
 #include "fmcib/common/parse_number.hpp"
 #include "fmcib/data/data_loader.hpp"
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
+#include "fmcib/io/atomic_file.hpp"
 #include "fmcib/io/csv.hpp"
+#include "fmcib/io/image_data_files.hpp"
 #include "fmcib/io/image_io.hpp"
 #include "targets.hpp"
 
@@ -35,6 +38,7 @@ struct ExportOptions {
   std::string dataset = "train";
   std::string rows = ":";
   bool transformed = false;
+  bool allowExternalData = false;
   std::string out;
 };
 
@@ -89,6 +93,23 @@ std::string joined(const std::vector<std::string>& names) {
   return s;
 }
 
+/// A header may name any file as its voxel data (NRRD `data file:`, MetaImage `ElementDataFile`):
+/// refuses, before anything is written, rows whose scan reads from outside its own folder.
+void checkDataFiles(const data::SSLRadiomicsDataset& dataset, int64_t first, int64_t last) {
+  std::set<std::string> checked;
+  for (int64_t i = first; i < last; ++i) {
+    const std::string path = dataset.imagePath(i);
+    if (!checked.insert(path).second) continue;
+    const std::vector<std::string> external = io::externalDataFiles(path);
+    if (external.empty()) continue;
+    throw InputError(dataset.table()->path() + ": row " + std::to_string(i) + " (line " +
+                     std::to_string(dataset.table()->lineOf(static_cast<size_t>(i))) + "): the header of '" +
+                     path + "' reads its voxels from '" + external.front() +
+                     "', outside the image's folder; export-patches does not copy such data out "
+                     "(check the header, or pass --allow-external-data)");
+  }
+}
+
 void exportPatches(const ExportOptions& o, GlobalOptions& global) {
   std::optional<config::Config> loaded = loadConfigOrPrint(o.config, global);
   if (!loaded) return;
@@ -97,8 +118,10 @@ void exportPatches(const ExportOptions& o, GlobalOptions& global) {
   const auto dataset = resolveSslDataset(cfg, o.dataset);
   const uint64_t seed = inspectionSeed(o.config);
   const auto [first, last] = parseRows(o.rows, dataset->size());
+  if (!o.allowExternalData) checkDataFiles(*dataset, first, last);
   const fs::path dir(o.out);
   fs::create_directories(dir);
+  io::removeStaleTemporaries(dir.string());
 
   const io::CsvTable& table = *dataset->table();
   std::vector<std::string> header = {"row"};
@@ -152,6 +175,9 @@ void installExportPatchesCommand(CLI::App& app, GlobalOptions& global) {
   sub->add_option("--rows", opts->rows, "rows as START:END (Python slice; default all)")
       ->capture_default_str();
   sub->add_flag("--transformed", opts->transformed, "also write the augmented views");
+  sub->add_flag("--allow-external-data", opts->allowExternalData,
+                "export scans whose header reads voxels from a file outside the scan's folder (refused "
+                "by default)");
   sub->add_option("--out", opts->out, "output folder (created)")->required();
   sub->callback([opts, sub, &global] {
     opts->config.overrides = parseOverrides(sub->remaining());

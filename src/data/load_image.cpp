@@ -65,9 +65,10 @@ transforms::MetaImage metaImageFromVolume(const io::Volume& volume, bool eager) 
 
 std::string resolveDataPath(const std::string& raw, const std::string& folder) {
   const fs::path p(raw);
-  if (p.is_absolute() || folder.empty() || fs::exists(p)) return raw;
+  std::error_code ec;  // a path that cannot be looked up (too long, ...) fails when it is read
+  if (p.is_absolute() || folder.empty() || fs::exists(p, ec)) return raw;
   const fs::path beside = fs::path(folder) / p;
-  return fs::exists(beside) ? beside.string() : raw;
+  return fs::exists(beside, ec) ? beside.string() : raw;
 }
 
 LoadImaged::LoadImaged(LoadImageOptions options) : options_(std::move(options)) {

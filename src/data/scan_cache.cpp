@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/io/atomic_file.hpp"
 #include "fmcib/io/image_io.hpp"
 
 namespace fmcib::data {
@@ -76,15 +77,15 @@ ScanCache::ScanCache(ScanCacheOptions options) : options_(std::move(options)) {
   if (ec || !fs::is_directory(options_.dir))
     throw ConfigError("cache_dir '" + options_.dir +
                       "' cannot be created: " + (ec ? ec.message() : std::string("it is not a folder")));
-  // Entries are written beside each other and renamed into place: the folder must take new files.
-  const std::string probe =
-      (fs::path(options_.dir) / (".fmcib-write-test." + std::to_string(::getpid()))).string();
-  {
-    std::ofstream out(probe);
-    out << "x";
-    if (!out.good()) throw ConfigError("cache_dir '" + options_.dir + "' is not writable");
+  // Entries are written beside each other and renamed into place: the folder must take new files
+  // (a temporary created and discarded at once, as every entry's is).
+  try {
+    io::AtomicFile probe((fs::path(options_.dir) / "write-test").string());
+  } catch (const RuntimeError& e) {
+    throw ConfigError("cache_dir '" + options_.dir + "' is not writable: " + e.what());
   }
-  fs::remove(probe, ec);
+  // Temporaries of writers killed mid-entry (other processes' live ones are left alone).
+  io::removeStaleTemporaries(options_.dir);
 }
 
 std::string ScanCache::entryPath(const std::string& path) const {

@@ -20,6 +20,7 @@
 #include "fmcib/config/error.hpp"
 #include "fmcib/data/scan_cache.hpp"
 #include "fmcib/data/stage_timer.hpp"
+#include "fmcib/io/atomic_file.hpp"
 
 namespace fmcib::data {
 
@@ -91,26 +92,6 @@ std::string header(const io::Volume& scan, const SourceStamp& stamp) {
   h << "ElementType = " << metaTypes().at(scan.pixelType()) << "\n";
   h << "ElementDataFile = LOCAL\n";
   return h.str();
-}
-
-void writeAll(int fd, const char* data, size_t n, const std::string& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, std::min<size_t>(n, size_t{1} << 26));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw RuntimeError("cannot write scan cache file '" + path + "': " + std::strerror(errno));
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
-// A unique temporary name beside `path` (pid + thread + counter: unique across threads and ranks).
-std::string tempName(const std::string& path) {
-  static std::atomic<uint64_t> counter{0};
-  return path + ".tmp." + std::to_string(::getpid()) + "." +
-         std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()) % 1000000007) + "." +
-         std::to_string(counter.fetch_add(1));
 }
 
 class CacheFileSource : public ScanSource {
@@ -214,27 +195,13 @@ io::Volume MemoryScanSource::region(const io::Index3& start, const io::Index3& s
 }
 
 void writeCacheEntry(const io::Volume& scan, const SourceStamp& stamp, const std::string& path) {
-  const std::string text = header(scan, stamp);
-  const std::string tmp = tempName(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw RuntimeError("cannot create scan cache file '" + tmp + "': " + std::strerror(errno));
-  try {
-    writeAll(fd, text.data(), text.size(), tmp);
-    writeAll(fd, static_cast<const char*>(scan.data()), scan.byteSize(), tmp);
-    // Durable before it becomes visible: a crash never leaves a complete-looking entry of zeros.
-    if (::fdatasync(fd) != 0)
-      throw RuntimeError("cannot flush scan cache file '" + tmp + "': " + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw RuntimeError("cannot move scan cache file into place as '" + path + "': " + why);
-  }
+  // Durable before it becomes visible (AtomicFile syncs before the rename): a crash never leaves a
+  // complete-looking entry of zeros. Threads and ranks writing the same entry each use their own
+  // temporary; the last rename wins with identical bytes.
+  io::AtomicFile file(path);
+  file.write(header(scan, stamp));
+  file.write(scan.data(), scan.byteSize());
+  file.commit();
 }
 
 ScanSourcePtr openCacheEntry(const std::string& path, const SourceStamp& stamp, std::string* why) {

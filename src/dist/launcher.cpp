@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 #include <atomic>
 #include <csignal>
 #include <cstring>
@@ -98,37 +100,65 @@ void drain(Stream& s, int rank) {
   flushLines(s, rank, false);
 }
 
+/// Starts one rank in process group `pgid` (0: a new group led by this child).
 pid_t spawn(const std::string& exe, const std::vector<std::string>& args, int rank, int world, int port,
-            Child& child) {
+            pid_t pgid, Child& child) {
   int outPipe[2], errPipe[2];
-  if (pipe(outPipe) != 0 || pipe(errPipe) != 0)
-    throw RuntimeError(std::string("launcher: pipe failed: ") + std::strerror(errno));
+  // Close-on-exec: a rank inherits no other rank's pipes.
+  if (pipe2(outPipe, O_CLOEXEC) != 0) throw RuntimeError(std::string("pipe failed: ") + std::strerror(errno));
+  if (pipe2(errPipe, O_CLOEXEC) != 0) {
+    const int e = errno;
+    for (int fd : outPipe) ::close(fd);
+    throw RuntimeError(std::string("pipe failed: ") + std::strerror(e));
+  }
+  // Everything the child needs is prepared before fork (the child only calls async-signal-safe
+  // functions, then exec).
+  std::vector<std::string> env = {"RANK=" + std::to_string(rank),
+                                  "LOCAL_RANK=" + std::to_string(rank),
+                                  "WORLD_SIZE=" + std::to_string(world),
+                                  "LOCAL_WORLD_SIZE=" + std::to_string(world),
+                                  "MASTER_ADDR=127.0.0.1",
+                                  "MASTER_PORT=" + std::to_string(port)};
+  std::vector<std::string> keep;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name != "RANK" && name != "LOCAL_RANK" && name != "WORLD_SIZE" && name != "LOCAL_WORLD_SIZE" &&
+        name != "MASTER_ADDR" && name != "MASTER_PORT")
+      keep.push_back(entry);
+  }
+  env.insert(env.end(), keep.begin(), keep.end());
+  std::vector<char*> envp, argv;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argCopy = args;
+  for (auto& a : argCopy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string execFailed = "launcher: cannot run " + exe + "\n";
+
   const pid_t parent = getpid();
   const pid_t pid = fork();
-  if (pid < 0) throw RuntimeError(std::string("launcher: fork failed: ") + std::strerror(errno));
+  if (pid < 0) {
+    const int e = errno;
+    for (int fd : {outPipe[0], outPipe[1], errPipe[0], errPipe[1]}) ::close(fd);
+    throw RuntimeError(std::string("fork failed: ") + std::strerror(e));
+  }
   if (pid == 0) {
-    // Child: die with the launcher; its own process group, so a terminal's Ctrl-C reaches the
-    // launcher only, which forwards it once.
+    // Child: die with the launcher, even if it is killed with SIGKILL (armed before exec, kept
+    // across it; the getppid() check covers a launcher that died before prctl ran). All ranks
+    // share one process group apart from the launcher's, so a terminal's Ctrl-C reaches the
+    // launcher only (it forwards it once) and the launcher can stop the whole group.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1);
-    setpgid(0, 0);
+    if (setpgid(0, pgid) != 0) setpgid(0, 0);
     dup2(outPipe[1], STDOUT_FILENO);
     dup2(errPipe[1], STDERR_FILENO);
-    for (int fd : {outPipe[0], outPipe[1], errPipe[0], errPipe[1]}) ::close(fd);
-    setenv("RANK", std::to_string(rank).c_str(), 1);
-    setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
-    setenv("WORLD_SIZE", std::to_string(world).c_str(), 1);
-    setenv("LOCAL_WORLD_SIZE", std::to_string(world).c_str(), 1);
-    setenv("MASTER_ADDR", "127.0.0.1", 1);
-    setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
-    const std::string msg = "launcher: cannot run " + exe + ": " + std::strerror(errno) + "\n";
-    writeAll(STDERR_FILENO, msg);
+    execve(exe.c_str(), argv.data(), envp.data());
+    ssize_t ignored = ::write(STDERR_FILENO, execFailed.data(), execFailed.size());
+    (void)ignored;
     _exit(127);
   }
+  setpgid(pid, pgid == 0 ? pid : pgid);  // also from here: no window in which it is outside the group
   ::close(outPipe[1]);
   ::close(errPipe[1]);
   child.pid = pid;
@@ -138,6 +168,48 @@ pid_t spawn(const std::string& exe, const std::vector<std::string>& args, int ra
   for (int fd : {outPipe[0], errPipe[0]}) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   return pid;
 }
+
+/// The ranks' process group. Whatever way launchLocalRanks leaves (done, or an exception while
+/// starting or supervising), everything still in the group is killed and every rank reaped. The
+/// group leader (rank 0) is reaped last: while its pid is unreaped the group id cannot be reused,
+/// so the kill can only reach the ranks and what they started.
+class RankGroup {
+ public:
+  explicit RankGroup(std::vector<Child>& children) : children_(children) {}
+  ~RankGroup() { stop(); }
+  pid_t pgid() const { return pgid_; }
+  void setLeader(pid_t pid) { pgid_ = pid; }
+  /// waitpid(WNOHANG) for a rank; the leader is only observed (WNOWAIT), not reaped.
+  bool exited(const Child& c, int& status) {
+    if (c.pid != pgid_) return waitpid(c.pid, &status, WNOHANG) == c.pid;
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(c.pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        info.si_pid != c.pid)
+      return false;
+    status = info.si_code == CLD_EXITED ? (info.si_status & 0xff) << 8 : (info.si_status & 0x7f);
+    return true;
+  }
+  void stop() {
+    if (pgid_ > 0) kill(-pgid_, SIGKILL);
+    for (auto& c : children_) {
+      if (c.pid <= 0) continue;
+      if (c.running) kill(c.pid, SIGKILL);  // also one that could not join the group
+      if (c.running || c.pid == pgid_) waitpid(c.pid, nullptr, 0);
+      c.running = false;
+      for (Stream* s : {&c.out, &c.err})
+        if (s->fd >= 0) {
+          flushLines(*s, c.rank, true);
+          ::close(s->fd);
+          s->fd = -1;
+        }
+    }
+    pgid_ = 0;
+  }
+
+ private:
+  std::vector<Child>& children_;
+  pid_t pgid_ = 0;
+};
 
 int statusCode(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -181,11 +253,22 @@ int launchLocalRanks(const LaunchOptions& o) {
   sigaction(SIGTERM, &sa, &prevTerm);
 
   std::vector<Child> children(static_cast<size_t>(o.nprocs));
+  RankGroup group(children);
   int firstFailure = 0;
-  for (int r = 0; r < o.nprocs; ++r) spawn(exe, args, r, o.nprocs, port, children[static_cast<size_t>(r)]);
+  for (int r = 0; r < o.nprocs; ++r) {
+    try {
+      const pid_t pid = spawn(exe, args, r, o.nprocs, port, group.pgid(), children[static_cast<size_t>(r)]);
+      if (r == 0) group.setLeader(pid);
+    } catch (const RuntimeError& e) {
+      sigaction(SIGINT, &prevInt, nullptr);
+      sigaction(SIGTERM, &prevTerm, nullptr);
+      throw RuntimeError("launcher: cannot start rank " + std::to_string(r) + " of " +
+                         std::to_string(o.nprocs) + ": " + e.what() + " (the started ranks were stopped)");
+    }
+  }
 
   using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> killAt;
+  std::optional<Clock::time_point> killAt, allExited;
   bool forwarded = false, killed = false;
   for (;;) {
     std::vector<pollfd> fds;
@@ -199,6 +282,10 @@ int launchLocalRanks(const LaunchOptions& o) {
     bool anyRunning = false;
     for (auto& c : children) anyRunning = anyRunning || c.running;
     if (!anyRunning && fds.empty()) break;
+    // Every rank is gone but something they started still holds their output open: take what
+    // comes within a moment, then stop it with the group.
+    if (!anyRunning && !allExited) allExited = Clock::now();
+    if (allExited && Clock::now() - *allExited > std::chrono::seconds(2)) break;
     if (!fds.empty()) {
       poll(fds.data(), fds.size(), 100);
       for (size_t i = 0; i < fds.size(); ++i)
@@ -214,7 +301,7 @@ int launchLocalRanks(const LaunchOptions& o) {
     for (auto& c : children) {
       if (!c.running) continue;
       int status = 0;
-      if (waitpid(c.pid, &status, WNOHANG) != c.pid) continue;
+      if (!group.exited(c, status)) continue;
       c.running = false;
       const int code = statusCode(status);
       if (code != 0 && firstFailure == 0) {
@@ -230,6 +317,7 @@ int launchLocalRanks(const LaunchOptions& o) {
         if (c.running) kill(c.pid, SIGKILL);
     }
   }
+  group.stop();  // what the ranks started and left running goes with them
   sigaction(SIGINT, &prevInt, nullptr);
   sigaction(SIGTERM, &prevTerm, nullptr);
   return firstFailure;

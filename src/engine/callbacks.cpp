@@ -7,11 +7,16 @@
 #include "fmcib/engine/callbacks.hpp"
 #include "fmcib/engine/trainer.hpp"
 #include "fmcib/io/torch_file.hpp"
+#include "fmcib/optim/state_fields.hpp"
 
 namespace fmcib::engine {
 
 c10::impl::GenericDict Callback::state() const {
   return io::makeStringDict();
+}
+
+std::function<void()> Callback::prepareLoad(const c10::impl::GenericDict&, const std::string&) {
+  return [] {};
 }
 
 // ---- LearningRateMonitor ----------------------------------------------------------------------
@@ -135,19 +140,20 @@ c10::impl::GenericDict EarlyStopping::state() const {
   return d;
 }
 
-void EarlyStopping::loadState(const c10::impl::GenericDict& d) {
-  auto get = [&](const char* key) -> const c10::IValue* {
-    auto it = d.find(c10::IValue(std::string(key)));
-    return it == d.end() ? nullptr : &it->value();
+std::function<void()> EarlyStopping::prepareLoad(const c10::impl::GenericDict& state,
+                                                 const std::string& where) {
+  const optim::StateDict d(state, where);
+  int64_t wait = waitCount_, stopped = stoppedEpoch_;
+  double best = bestScore_;
+  if (d.has("wait_count")) wait = d.integer("wait_count", 0, optim::kMaxRestoredCount);
+  if (d.has("stopped_epoch")) stopped = d.integer("stopped_epoch", 0, optim::kMaxRestoredCount);
+  // Lightning stores a tensor; its initial value is ±inf.
+  if (d.has("best_score")) best = d.number("best_score", -optim::kInf, optim::kInf, /*allowInfinite=*/true);
+  return [this, wait, stopped, best] {
+    waitCount_ = wait;
+    stoppedEpoch_ = stopped;
+    bestScore_ = best;
   };
-  if (auto* v = get("wait_count"); v && v->isInt()) waitCount_ = v->toInt();
-  if (auto* v = get("stopped_epoch"); v && v->isInt()) stoppedEpoch_ = v->toInt();
-  if (auto* v = get("best_score")) {
-    if (v->isDouble())
-      bestScore_ = v->toDouble();
-    else if (v->isTensor())
-      bestScore_ = v->toTensor().item<double>();  // Lightning stores a tensor
-  }
 }
 
 }  // namespace fmcib::engine

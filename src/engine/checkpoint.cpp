@@ -49,15 +49,30 @@ std::string shapeText(const at::Tensor& t) {
   for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
   return s + "]";
 }
+
+/// Why `t` cannot be copied into `own` (dtype family, layout, values), or "".
+std::string unfit(const at::Tensor& t, const at::Tensor& own) {
+  if (!t.defined()) return "undefined";
+  if (t.layout() != at::kStrided || t.is_quantized()) return "not a dense tensor";
+  const bool floating = at::isFloatingType(own.scalar_type());
+  const bool ok = floating ? at::isFloatingType(t.scalar_type())
+                           : at::isIntegralType(t.scalar_type(), /*includeBool=*/false);
+  if (!ok)
+    return std::string("dtype ") + c10::toString(t.scalar_type()) + ", model " +
+           c10::toString(own.scalar_type());
+  if (floating && t.numel() > 0 && !torch::isfinite(t).all().item<bool>())
+    return "holds NaN or infinite values";
+  return "";
+}
 }  // namespace
 
-void loadModelState(torch::nn::Module& model, const c10::impl::GenericDict& checkpoint,
-                    const std::string& path) {
+std::function<void()> prepareModelState(torch::nn::Module& model, const c10::impl::GenericDict& checkpoint,
+                                        const std::string& path) {
   io::NamedTensors all = io::flattenStateDict(checkpointField(checkpoint, "state_dict", path));
   std::map<std::string, at::Tensor> own;
   for (const auto& [name, t] : models::stateDict(model)) own.emplace(name, t);
-  io::NamedTensors mine;
-  std::vector<std::string> unexpected, mismatched;
+  auto mine = std::make_shared<io::NamedTensors>();
+  std::vector<std::string> unexpected, mismatched, unusable;
   std::set<std::string> seen;
   for (auto& [name, t] : all) {
     std::string key = name;
@@ -73,13 +88,19 @@ void loadModelState(torch::nn::Module& model, const c10::impl::GenericDict& chec
       continue;
     }
     seen.insert(key);
-    if (it->second.sizes() != t.sizes())
-      mismatched.push_back(name + " (checkpoint " + shapeText(t) + ", model " + shapeText(it->second) + ")");
-    mine.emplace_back(key, t);
+    if (!t.defined() || it->second.sizes() != t.sizes())
+      mismatched.push_back(name + " (checkpoint " + (t.defined() ? shapeText(t) : "undefined") + ", model " +
+                           shapeText(it->second) + ")");
+    else if (const std::string why = unfit(t, it->second); !why.empty())
+      unusable.push_back(name + " (" + why + ")");
+    mine->emplace_back(key, t);
   }
   std::vector<std::string> missing;
   for (const auto& [name, t] : models::stateDict(model))
     if (!seen.count(name)) missing.push_back("model." + name);
+  if (!unusable.empty())
+    throw InputError(path + ": state_dict: unusable tensors (" + std::to_string(unusable.size()) +
+                     "): " + models::joinKeys(unusable, 8));
   if (!mismatched.empty() || !missing.empty() || !unexpected.empty()) {
     std::string msg = path + ": the checkpoint was written for a different model";
     if (!mismatched.empty())
@@ -91,7 +112,12 @@ void loadModelState(torch::nn::Module& model, const c10::impl::GenericDict& chec
       msg += "; unexpected keys (" + std::to_string(unexpected.size()) + "): " + models::joinKeys(unexpected);
     throw InputError(msg);
   }
-  models::loadStateDict(model, mine, path + " (state_dict)");
+  return [&model, mine, path] { models::loadStateDict(model, *mine, path + " (state_dict)"); };
+}
+
+void loadModelState(torch::nn::Module& model, const c10::impl::GenericDict& checkpoint,
+                    const std::string& path) {
+  prepareModelState(model, checkpoint, path)();
 }
 
 }  // namespace fmcib::engine

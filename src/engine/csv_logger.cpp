@@ -7,6 +7,7 @@
 
 #include "fmcib/config/error.hpp"
 #include "fmcib/engine/loggers.hpp"
+#include "fmcib/io/atomic_file.hpp"
 
 namespace fmcib::engine {
 
@@ -26,11 +27,7 @@ std::string csvField(const std::string& s) {
 }
 
 void writeText(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!text.empty() && text.back() != '\n') out << '\n';
-  out.flush();
-  if (!out) throw RuntimeError("cannot write " + path.string());
+  io::writeFileAtomically(path.string(), text.empty() || text.back() == '\n' ? text : text + "\n");
 }
 
 }  // namespace
@@ -55,6 +52,7 @@ std::string CsvLogger::logDir() {
     fs::create_directories(dir, ec);
     if (ec) throw RuntimeError("cannot create the log folder " + dir.string() + ": " + ec.message());
     logDir_ = dir.string();
+    io::removeStaleTemporaries(logDir_);
   }
   return logDir_;
 }
@@ -77,16 +75,16 @@ void CsvLogger::flush() {
   save();
 }
 
-void CsvLogger::writeRows(std::ofstream& out, const std::vector<Row>& rows) const {
+void CsvLogger::writeRows(std::string& out, const std::vector<Row>& rows) const {
   for (const Row& row : rows) {
     for (size_t c = 0; c < columns_.size(); ++c) {
-      if (c) out << ',';
+      if (c) out += ',';
       // A column this row did not log stays empty (csv.DictWriter's restval).
       auto it =
           std::find_if(row.begin(), row.end(), [&](const auto& cell) { return cell.first == columns_[c]; });
-      if (it != row.end()) out << csvField(it->second);
+      if (it != row.end()) out += csvField(it->second);
     }
-    out << '\n';
+    out += '\n';
   }
 }
 
@@ -100,17 +98,19 @@ void CsvLogger::save() {
         newKeys = true;
       }
   const fs::path file = fs::path(logDir()) / "metrics.csv";
-  // A fresh file, or a wider header: write everything; otherwise append the pending rows.
+  // A fresh file, or a wider header: write everything (atomically); otherwise append the pending rows.
   const bool rewrite = !fileStarted_ || newKeys;
-  std::ofstream out(file, std::ios::binary | (rewrite ? std::ios::trunc : std::ios::app));
+  std::string out;
   if (rewrite) {
-    for (size_t c = 0; c < columns_.size(); ++c) out << (c ? "," : "") << csvField(columns_[c]);
-    out << '\n';
+    for (size_t c = 0; c < columns_.size(); ++c) out += (c ? "," : "") + csvField(columns_[c]);
+    out += '\n';
     writeRows(out, written_);
   }
   writeRows(out, pending_);
-  out.flush();
-  if (!out) throw RuntimeError("cannot write " + file.string());
+  if (rewrite)
+    io::writeFileAtomically(file.string(), out);
+  else
+    io::appendToFile(file.string(), out);
   fileStarted_ = true;
   written_.insert(written_.end(), std::make_move_iterator(pending_.begin()),
                   std::make_move_iterator(pending_.end()));

@@ -10,7 +10,9 @@
 
 #include "fmcib/engine/callbacks.hpp"
 #include "fmcib/engine/trainer.hpp"
+#include "fmcib/io/atomic_file.hpp"
 #include "fmcib/io/torch_file.hpp"
+#include "fmcib/optim/state_fields.hpp"
 
 namespace fmcib::engine {
 
@@ -80,8 +82,42 @@ std::string ModelCheckpoint::checkpointDir(Trainer& trainer) {
   return dirpath_;
 }
 
+namespace {
+/// The same folder, however it is spelled (relative, with `..`, through a link).
+bool sameFolder(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code ea, eb;
+  const fs::path ca = fs::weakly_canonical(fs::absolute(a, ea), ea);
+  const fs::path cb = fs::weakly_canonical(fs::absolute(b, eb), eb);
+  return !ea && !eb && ca == cb;
+}
+}  // namespace
+
+void ModelCheckpoint::adoptRestored(Trainer& trainer) {
+  if (adopted_) return;
+  adopted_ = true;
+  const std::string dir = checkpointDir(trainer);
+  if (!restored_) return;
+  if (!sameFolder(restored_->dirpath, dir)) {
+    if (!restored_->dirpath.empty())
+      spdlog::info(
+          "ModelCheckpoint: the checkpoint's folder {} is not this run's {}: its files are left as "
+          "they are and this run keeps its own best-k list",
+          restored_->dirpath, dir);
+    return;
+  }
+  // The same folder: the restored scores keep ranking (their files stay, whatever happens).
+  continues_ = true;
+  for (const auto& [p, score] : restored_->bestK)
+    if (sameFolder(fs::path(p).parent_path().string(), dir)) bestK_[p] = score;
+  bestModelPath_ = restored_->bestModelPath;
+  bestModelScore_ = restored_->bestModelScore;
+  lastModelPath_ = restored_->lastModelPath;
+}
+
 void ModelCheckpoint::onFitStart(Trainer& trainer) {
-  checkpointDir(trainer);
+  adoptRestored(trainer);
+  if (trainer.isGlobalZero()) io::removeStaleTemporaries(checkpointDir(trainer));
 }
 
 bool ModelCheckpoint::saveOnTrainEpochEnd(Trainer& trainer) const {
@@ -118,19 +154,36 @@ std::string ModelCheckpoint::formatName(const std::map<std::string, double>& val
   return out + ".ckpt";
 }
 
-namespace {
-// Lightning's version counter: a file of that name this run did not write (a previous run into the
-// same folder) is kept, and the new checkpoint becomes name-v1.ckpt, -v2, ...
-std::string unusedName(const std::string& path, const std::set<std::string>& ours) {
+// Lightning's version counter: a file of that name this process did not write (a previous run into
+// the same folder) is kept, and the new checkpoint becomes name-v1.ckpt, -v2, ...
+std::string ModelCheckpoint::unusedName(const std::string& path) const {
   std::error_code ec;
-  if (ours.count(path) || !fs::exists(path, ec)) return path;
+  auto free = [&](const std::string& p) {
+    return written_.count(p) || !fs::exists(fs::symlink_status(p, ec));
+  };
+  if (free(path)) return path;
   const std::string stem = path.substr(0, path.size() - std::string(".ckpt").size());
   for (int v = 1;; ++v) {
     const std::string candidate = stem + "-v" + std::to_string(v) + ".ckpt";
-    if (ours.count(candidate) || !fs::exists(candidate, ec)) return candidate;
+    if (free(candidate)) return candidate;
   }
 }
-}  // namespace
+
+void ModelCheckpoint::writeCheckpoint(Trainer& trainer, const std::string& path) {
+  trainer.saveCheckpoint(path);
+  written_.insert(path);
+}
+
+void ModelCheckpoint::removeOwn(Trainer& trainer, const std::string& path) {
+  if (path.empty() || !trainer.isGlobalZero()) return;
+  if (!written_.count(path) || !sameFolder(fs::path(path).parent_path().string(), dirpath_)) {
+    spdlog::debug("ModelCheckpoint: {} was not written by this run; kept", path);
+    return;
+  }
+  std::error_code ec;
+  fs::remove(path, ec);
+  written_.erase(path);
+}
 
 bool ModelCheckpoint::better(double a, double b) const {
   return options_.mode == "min" ? a < b : a > b;
@@ -139,22 +192,18 @@ bool ModelCheckpoint::better(double a, double b) const {
 void ModelCheckpoint::save(Trainer& trainer) {
   if (trainer.fastDevRun() || trainer.state().stage != "fit") return;
   if (lastGlobalStepSaved_ == trainer.state().globalStep) return;
+  adoptRestored(trainer);
   const std::map<std::string, double> values = candidates(trainer);
   const fs::path dir = checkpointDir(trainer);
   bool saved = false;
   if (options_.saveTopK != 0) {
-    std::set<std::string> ours{bestModelPath_};
-    for (const auto& [p, score] : bestK_) ours.insert(p);
-    const std::string path = unusedName((dir / formatName(values, options_.filename)).string(), ours);
+    const std::string path = unusedName((dir / formatName(values, options_.filename)).string());
     if (!options_.monitor) {
       const std::string previous = bestModelPath_;
-      trainer.saveCheckpoint(path);
+      writeCheckpoint(trainer, path);
       saved = true;
       bestModelPath_ = path;
-      if (options_.saveTopK == 1 && !previous.empty() && previous != path && trainer.isGlobalZero()) {
-        std::error_code ec;
-        fs::remove(previous, ec);
-      }
+      if (options_.saveTopK == 1 && previous != path) removeOwn(trainer, previous);
       if (options_.verbose)
         spdlog::info("epoch {}, step {}: saving model to {}", trainer.state().epoch,
                      trainer.state().globalStep, path);
@@ -177,14 +226,11 @@ void ModelCheckpoint::save(Trainer& trainer) {
           if (worstPath.empty() || better(bestK_[worstPath], s)) worstPath = p;
       }
       if (!full || better(score, bestK_[worstPath])) {
-        trainer.saveCheckpoint(path);
+        writeCheckpoint(trainer, path);
         saved = true;
         if (full && worstPath != path) {
           bestK_.erase(worstPath);
-          if (trainer.isGlobalZero()) {
-            std::error_code ec;
-            fs::remove(worstPath, ec);
-          }
+          removeOwn(trainer, worstPath);
         }
         bestK_[path] = score;
         bestModelScore_.reset();
@@ -204,14 +250,19 @@ void ModelCheckpoint::save(Trainer& trainer) {
     }
   }
   if (options_.saveLast) {
-    // A resumed run continues its own last.ckpt; a fresh run keeps another run's as it is.
-    std::string last = (dir / "last.ckpt").string();
-    if (!restored_) last = unusedName(last, {lastModelPath_});
-    trainer.saveCheckpoint(last);
+    const std::string last = lastCheckpointPath(trainer);
+    writeCheckpoint(trainer, last);
     lastModelPath_ = last;
     saved = true;
   }
   if (saved) lastGlobalStepSaved_ = trainer.state().globalStep;
+}
+
+std::string ModelCheckpoint::lastCheckpointPath(Trainer& trainer) {
+  adoptRestored(trainer);
+  // A resumed run continues its own last.ckpt; a fresh run keeps another run's as it is.
+  const std::string last = (fs::path(checkpointDir(trainer)) / "last.ckpt").string();
+  return continues_ ? last : unusedName(last);
 }
 
 void ModelCheckpoint::onTrainStepEnd(Trainer& trainer) {
@@ -244,22 +295,32 @@ c10::impl::GenericDict ModelCheckpoint::state() const {
   return d;
 }
 
-void ModelCheckpoint::loadState(const c10::impl::GenericDict& d) {
-  auto str = [&](const char* key) -> std::string {
-    auto it = d.find(c10::IValue(std::string(key)));
-    return it != d.end() && it->value().isString() ? it->value().toStringRef() : std::string();
+std::function<void()> ModelCheckpoint::prepareLoad(const c10::impl::GenericDict& state,
+                                                   const std::string& where) {
+  const optim::StateDict d(state, where);
+  auto text = [&](const char* key) -> std::string {
+    const c10::IValue* v = d.find(key);
+    if (!v || v->isNone()) return "";
+    if (!v->isString())
+      throw InputError(d.keyPath(key) + ": expected a path, got " + optim::describeValue(*v));
+    return v->toStringRef();
   };
-  // Lightning keeps the best-k bookkeeping only when the folder is the same.
-  if (str("dirpath") != dirpath_ && !dirpath_.empty()) return;
-  bestModelPath_ = str("best_model_path");
-  lastModelPath_ = str("last_model_path");
-  restored_ = true;
-  auto score = d.find(c10::IValue(std::string("best_model_score")));
-  if (score != d.end() && score->value().isDouble()) bestModelScore_ = score->value().toDouble();
-  auto k = d.find(c10::IValue(std::string("best_k_models")));
-  if (k != d.end() && k->value().isGenericDict())
-    for (const auto& e : k->value().toGenericDict())
-      if (e.key().isString() && e.value().isDouble()) bestK_[e.key().toStringRef()] = e.value().toDouble();
+  Restored r;
+  r.dirpath = text("dirpath");
+  r.bestModelPath = text("best_model_path");
+  r.lastModelPath = text("last_model_path");
+  if (const c10::IValue* v = d.find("best_model_score"); v && !v->isNone())
+    r.bestModelScore = d.number("best_model_score", -optim::kInf, optim::kInf, /*allowInfinite=*/true);
+  if (d.has("best_k_models")) {
+    const optim::StateDict k = d.dict("best_k_models");
+    for (const auto& e : k.raw()) {
+      if (!e.key().isString())
+        throw InputError(k.path() + ": a key (" + optim::describeValue(e.key()) + ") is not a path");
+      const std::string& p = e.key().toStringRef();
+      r.bestK[p] = optim::stateNumber(e.value(), k.keyPath(p), -optim::kInf, optim::kInf, true);
+    }
+  }
+  return [this, r] { restored_ = r; };
 }
 
 }  // namespace fmcib::engine

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/io/atomic_file.hpp"
 #include "fmcib/io/checksum.hpp"
 
 namespace fmcib::engine {
@@ -64,9 +64,7 @@ void writePng(const std::string& path, int64_t width, int64_t height, const std:
   chunk(png, "IHDR", ihdr);
   chunk(png, "IDAT", z);
   chunk(png, "IEND", {});
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-  if (!f) throw RuntimeError("cannot write " + path);
+  io::writeFileAtomically(path, std::string(png.begin(), png.end()));
 }
 
 void writePngGrid(const std::string& path, const std::vector<at::Tensor>& images) {

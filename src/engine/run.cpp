@@ -4,10 +4,12 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <random>
 
 #include "fmcib/common/parse_number.hpp"
+#include "fmcib/data/thread_plan.hpp"
 #include "fmcib/dist/communicator.hpp"
 #include "fmcib/dist/launcher.hpp"
 #include "fmcib/dist/world.hpp"
@@ -65,6 +67,33 @@ std::string commandCkptPath(const std::string& command, const config::Config& cf
   return ckpt;
 }
 
+/// The most CPU ranks fmcib starts on this machine: one per core, unless FMCIB_MAX_CPU_RANKS says
+/// otherwise (an explicit request to oversubscribe).
+int64_t maxCpuRanks() {
+  const char* env = std::getenv("FMCIB_MAX_CPU_RANKS");
+  if (!env || !*env) return data::availableCores();
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(env, &end, 10);
+  if (errno != 0 || *end != '\0' || v < 1)
+    throw ConfigError(std::string("FMCIB_MAX_CPU_RANKS='") + env + "' is not a positive integer");
+  return v;
+}
+
+void checkCpuWorld(const config::Config& cfg, const WorldPlan& plan) {
+  if (plan.cuda) return;
+  const int64_t cap = maxCpuRanks();
+  if (plan.devicesPerNode <= cap) return;
+  const bool fromEnv = std::getenv("FMCIB_MAX_CPU_RANKS") && *std::getenv("FMCIB_MAX_CPU_RANKS");
+  throw ConfigError(
+      (cfg.contains("trainer#devices") ? cfg.locate("trainer#devices") + ": " : std::string()) +
+      "trainer#devices: " + std::to_string(plan.devicesPerNode) + " CPU ranks requested, " +
+      (fromEnv ? "more than FMCIB_MAX_CPU_RANKS=" + std::to_string(cap)
+               : "but this machine has " + std::to_string(cap) + " core(s) for this process") +
+      "; each rank is a full process (model, loader threads). Ask for fewer, or set FMCIB_MAX_CPU_RANKS=" +
+      std::to_string(plan.devicesPerNode) + " to start that many anyway");
+}
+
 template <class T>
 std::shared_ptr<T> resolveObject(const config::Config& cfg, const std::string& key, const char* expected) {
   if (!cfg.contains(key)) throw ConfigError("the config has no '" + key + "' (expected " + expected + ")");
@@ -91,6 +120,7 @@ int runEngine(const std::string& command, const config::Config& cfg, const RunOp
                         std::to_string(plan.numNodes) +
                         ": start one fmcib per node with torchrun (--nnodes, --node_rank, --master_addr) or "
                         "srun, which set RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT (see README, Distributed)");
+    checkCpuWorld(cfg, plan);
     // The children inherit the seed, so a run without one still trains one model on one data order.
     setenv("PL_GLOBAL_SEED", std::to_string(ctx.seed).c_str(), 1);
     dist::LaunchOptions launch;

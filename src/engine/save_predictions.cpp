@@ -10,6 +10,7 @@
 #include "fmcib/data/data_loader.hpp"
 #include "fmcib/engine/callbacks.hpp"
 #include "fmcib/engine/trainer.hpp"
+#include "fmcib/io/atomic_file.hpp"
 #include "fmcib/io/csv.hpp"
 #include "png_writer.hpp"
 
@@ -74,10 +75,11 @@ void SavePredictions::onPredictEnd(Trainer& trainer) {
     out.push_back(std::move(cells));
   }
   const fs::path p(path_);
-  if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  const std::string tmp = path_ + ".tmp";
-  io::writeCsv(tmp, header, out);
-  fs::rename(tmp, p);
+  if (p.has_parent_path()) {
+    fs::create_directories(p.parent_path());
+    io::removeStaleTemporaries(p.parent_path().string());
+  }
+  io::writeCsv(path_, header, out);  // atomic: a temporary created exclusively, then renamed
   std::cout << "wrote " << out.size() << " predictions (" << (width_ <= 0 ? 1 : width_) << " values each) to "
             << path_ << "\n";
   if (previews_ > 0) savePreviews(trainer);

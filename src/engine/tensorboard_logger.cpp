@@ -13,6 +13,7 @@
 
 #include "fmcib/config/error.hpp"
 #include "fmcib/engine/loggers.hpp"
+#include "fmcib/io/atomic_file.hpp"
 
 namespace fmcib::engine {
 
@@ -147,7 +148,7 @@ std::atomic<int> eventFileCounter{0};
 TensorBoardLogger::TensorBoardLogger(TensorBoardLoggerOptions options) : options_(std::move(options)) {}
 
 TensorBoardLogger::~TensorBoardLogger() {
-  if (out_.is_open()) out_.flush();
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string TensorBoardLogger::logDir() {
@@ -158,12 +159,13 @@ std::string TensorBoardLogger::logDir() {
     fs::create_directories(dir, ec);
     if (ec) throw RuntimeError("cannot create the log folder " + dir.string() + ": " + ec.message());
     logDir_ = dir.string();
+    io::removeStaleTemporaries(logDir_);
   }
   return logDir_;
 }
 
 void TensorBoardLogger::open() {
-  if (out_.is_open()) return;
+  if (fd_ >= 0) return;
   const fs::path dir = logDir();
   char name[512];
   std::snprintf(name, sizeof name, "events.out.tfevents.%010lld.%s.%d.%d",
@@ -172,13 +174,11 @@ void TensorBoardLogger::open() {
                                            .count()),
                 hostName().c_str(), static_cast<int>(::getpid()), eventFileCounter.fetch_add(1));
   eventFile_ = (dir / name).string();
-  out_.open(eventFile_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw RuntimeError("cannot write " + eventFile_);
+  fd_ = io::createNewFile(eventFile_);  // a new file, never through a link
   if (options_.logGraph)
     spdlog::warn("TensorBoardLogger: log_graph is not supported; no model graph is written");
   const std::string version = "brain.Event:2";
   writeRecord(event(0, &version, nullptr));
-  out_.flush();
 }
 
 void TensorBoardLogger::writeRecord(const std::string& data) {
@@ -188,18 +188,15 @@ void TensorBoardLogger::writeRecord(const std::string& data) {
   putLittleEndian(record, maskedCrc(header.data(), header.size()), 4);
   record += data;
   putLittleEndian(record, maskedCrc(data.data(), data.size()), 4);
-  out_.write(record.data(), static_cast<std::streamsize>(record.size()));
-  if (!out_) throw RuntimeError("cannot write " + eventFile_);
+  // Unbuffered: a crash or a kill keeps what was logged.
+  io::writeAllTo(fd_, record.data(), record.size(), eventFile_);
 }
 
 void TensorBoardLogger::logHyperparams(const std::string& resolvedYaml) {
   open();
-  {
-    std::ofstream y(fs::path(logDir()) / "hparams.yaml", std::ios::binary | std::ios::trunc);
-    y << resolvedYaml;
-    if (!resolvedYaml.empty() && resolvedYaml.back() != '\n') y << '\n';
-    if (!y) throw RuntimeError("cannot write " + (fs::path(logDir()) / "hparams.yaml").string());
-  }
+  io::writeFileAtomically(
+      (fs::path(logDir()) / "hparams.yaml").string(),
+      resolvedYaml.empty() || resolvedYaml.back() == '\n' ? resolvedYaml : resolvedYaml + "\n");
   // Indented four spaces: TensorBoard renders text summaries as markdown, this keeps YAML verbatim.
   std::string markdown;
   size_t start = 0;
@@ -212,7 +209,6 @@ void TensorBoardLogger::logHyperparams(const std::string& resolvedYaml) {
   const std::string summary = textSummary("hparams", markdown);
   writeRecord(event(0, nullptr, &summary));
   if (options_.defaultHpMetric) logMetrics({{"hp_metric", -1.0}}, 0);
-  out_.flush();
 }
 
 void TensorBoardLogger::logMetrics(const std::map<std::string, double>& metrics, int64_t step) {
@@ -222,12 +218,10 @@ void TensorBoardLogger::logMetrics(const std::map<std::string, double>& metrics,
         scalarSummary(options_.prefix.empty() ? key : options_.prefix + "-" + key, static_cast<float>(value));
     writeRecord(event(step, nullptr, &summary));
   }
-  // Flushed per call so that a crash or a kill keeps what was logged (log calls are every few steps).
-  out_.flush();
 }
 
 void TensorBoardLogger::flush() {
-  if (out_.is_open()) out_.flush();
+  // Records are written unbuffered (writeRecord).
 }
 
 }  // namespace fmcib::engine

@@ -64,13 +64,24 @@ std::string Trainer::logDir() {
   return options_.defaultRootDir;
 }
 
-std::string Trainer::interruptCheckpointDir() {
+std::string Trainer::interruptCheckpointPath() {
   for (const auto& cb : callbacks_)
-    if (auto* dir = dynamic_cast<CheckpointDirProvider*>(cb.get())) {
-      std::string d = dir->checkpointDir(*this);
-      if (!d.empty()) return d;
+    if (auto* provider = dynamic_cast<CheckpointDirProvider*>(cb.get())) {
+      std::string p = provider->lastCheckpointPath(*this);
+      if (!p.empty()) return p;
     }
-  return (fs::path(options_.defaultRootDir) / "checkpoints").string();
+  // No checkpoint callback: never replace a file this run did not write or resume from (Lightning's
+  // -vN names).
+  const fs::path dir = fs::path(options_.defaultRootDir) / "checkpoints";
+  std::error_code ec;
+  auto taken = [&](const std::string& p) {
+    if (ownLastCheckpoints_.count(p) || !fs::exists(fs::symlink_status(p, ec))) return false;
+    return ctx_.ckptPath.empty() || !fs::equivalent(p, ctx_.ckptPath, ec);
+  };
+  std::string path = (dir / "last.ckpt").string();
+  for (int v = 1; taken(path); ++v) path = (dir / ("last-v" + std::to_string(v) + ".ckpt")).string();
+  ownLastCheckpoints_.insert(path);
+  return path;
 }
 
 void Trainer::setup(System& system, const std::string& stage, const RunContext& ctx) {
@@ -345,7 +356,7 @@ void Trainer::stepScheduler(SchedulerConfig::Interval at) {
 }
 
 int Trainer::interrupted(int sig) {
-  const std::string path = (fs::path(interruptCheckpointDir()) / "last.ckpt").string();
+  const std::string path = interruptCheckpointPath();
   saveCheckpoint(path);
   spdlog::warn("{} received: stopped after step {} (epoch {}); saved {}",
                sig == SIGINT ? "SIGINT" : "SIGTERM", state_.globalStep, state_.epoch, path);

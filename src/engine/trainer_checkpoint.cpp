@@ -4,11 +4,15 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
+#include <limits>
+#include <optional>
 
 #include "fmcib/dist/communicator.hpp"
 #include "fmcib/engine/checkpoint.hpp"
 #include "fmcib/engine/trainer.hpp"
 #include "fmcib/io/torch_file.hpp"
+#include "fmcib/optim/state_fields.hpp"
 
 namespace fmcib::engine {
 
@@ -28,10 +32,25 @@ void setRngState(at::Generator gen, const at::Tensor& state) {
   gen.set_state(state);
 }
 
-double toDouble(const c10::IValue& v, const std::string& what, const std::string& path) {
-  if (v.isDouble()) return v.toDouble();
-  if (v.isInt()) return static_cast<double>(v.toInt());
-  throw InputError(path + ": checkpoint field '" + what + "' is not a number");
+/// A saved generator state, checked by loading it into a scratch generator of the same kind.
+at::Tensor checkedRngState(const c10::IValue& v, const std::string& what, at::Generator like) {
+  if (!v.isTensor() || !v.toTensor().defined() || v.toTensor().scalar_type() != at::kByte ||
+      v.toTensor().dim() != 1 || !v.toTensor().device().is_cpu() || v.toTensor().layout() != at::kStrided)
+    throw InputError(what + ": expected a generator state (a 1-D uint8 tensor), got " +
+                     optim::describeValue(v));
+  const at::Tensor state = v.toTensor().contiguous();
+  if (like.device().is_cpu()) {
+    try {
+      setRngState(at::detail::createCPUGenerator(), state);
+    } catch (const c10::Error&) {
+      throw InputError(what + ": not a state of the CPU generator (" + std::to_string(state.numel()) +
+                       " bytes)");
+    }
+  } else if (state.numel() != rngState(like).numel()) {
+    throw InputError(what + ": " + std::to_string(state.numel()) + " bytes, the generator's state has " +
+                     std::to_string(rngState(like).numel()));
+  }
+  return state;
 }
 
 }  // namespace
@@ -98,107 +117,126 @@ void Trainer::saveCheckpoint(const std::string& path) {
 void Trainer::loadCheckpoint(const std::string& path, bool full) {
   System& sys = system();
   c10::impl::GenericDict d = readCheckpoint(path);
-  loadModelState(*sys.model, d, path);
-  spdlog::info("loaded the model from {}", path);
-  if (!full) return;
-  resumed_ = true;
+  // Every part is checked before any is applied: a bad checkpoint changes nothing.
+  std::function<void()> applyModel = prepareModelState(*sys.model, d, path);
+  if (!full) {
+    applyModel();
+    spdlog::info("loaded the model from {}", path);
+    return;
+  }
+  std::vector<std::function<void()>> apply;
+  TrainerState restored = state_;
+  std::optional<std::pair<double, int64_t>> amp;
+  std::optional<at::Tensor> cpuRng;
+  std::vector<at::Tensor> cudaRng;
+  try {
+    const optim::StateDict top(d, "");
+    auto single = [&](const char* key) {
+      const std::vector<c10::IValue> list = top.list(key);
+      if (list.size() != 1)
+        throw InputError(top.keyPath(key) + ": " + std::to_string(list.size()) +
+                         " entries, the system has 1");
+      return optim::StateDict(list[0], top.keyPath(key) + "[0]");
+    };
+    if (sys.optimizer && top.has("optimizer_states")) {
+      const optim::StateDict o = single("optimizer_states");
+      apply.push_back(sys.optimizer->prepareLoad(o.raw(), o.path()));
+    }
+    if (sys.scheduler && sys.scheduler->scheduler && top.has("lr_schedulers")) {
+      const optim::StateDict s = single("lr_schedulers");
+      apply.push_back(sys.scheduler->scheduler->prepareLoad(s.raw(), s.path()));
+    }
+    if (top.has("callbacks")) {
+      const optim::StateDict cbs = top.dict("callbacks");
+      for (const auto& cb : callbacks_)
+        if (cbs.has(cb->stateKey())) {
+          const optim::StateDict state = cbs.dict(cb->stateKey());
+          apply.push_back(cb->prepareLoad(state.raw(), state.path()));
+        }
+    }
 
-  if (sys.optimizer && hasField(d, "optimizer_states")) {
-    auto list = checkpointField(d, "optimizer_states", path).toList();
-    if (list.size() != 1)
-      throw InputError(path + ": the checkpoint has " + std::to_string(list.size()) +
-                       " optimizer states, the system 1");
-    try {
-      sys.optimizer->loadState(list.get(0).toGenericDict());
-    } catch (const InputError& e) {
-      throw InputError(path + ": optimizer_states[0]: " + e.what());
+    // Loop position: fmcib's own record, else (a Lightning checkpoint) the start of the next epoch.
+    const int64_t kMax = optim::kMaxRestoredCount;
+    std::optional<optim::StateDict> loop;
+    if (top.has("loops")) {
+      const optim::StateDict loops = top.dict("loops");
+      if (loops.has("fmcib")) loop = loops.dict("fmcib");
     }
-  }
-  if (sys.scheduler && sys.scheduler->scheduler && hasField(d, "lr_schedulers")) {
-    auto list = checkpointField(d, "lr_schedulers", path).toList();
-    if (list.size() != 1)
-      throw InputError(path + ": the checkpoint has " + std::to_string(list.size()) +
-                       " schedulers, the system 1");
-    try {
-      sys.scheduler->scheduler->loadState(list.get(0).toGenericDict());
-    } catch (const InputError& e) {
-      throw InputError(path + ": lr_schedulers[0]: " + e.what());
-    }
-  }
-  if (hasField(d, "callbacks")) {
-    auto cbs = checkpointField(d, "callbacks", path).toGenericDict();
-    for (const auto& cb : callbacks_) {
-      auto it = cbs.find(c10::IValue(cb->stateKey()));
-      if (it != cbs.end() && it->value().isGenericDict()) cb->loadState(it->value().toGenericDict());
-    }
-  }
-
-  // Loop position: fmcib's own record, else (a Lightning checkpoint) the start of the next epoch.
-  bool haveLoop = false;
-  if (hasField(d, "loops")) {
-    auto loops = checkpointField(d, "loops", path).toGenericDict();
-    auto it = loops.find(c10::IValue(std::string("fmcib")));
-    if (it != loops.end() && it->value().isGenericDict()) {
-      auto loop = it->value().toGenericDict();
-      state_.epoch = checkpointInt(loop, "epoch", path);
-      state_.batchesDone = checkpointInt(loop, "batches_done", path);
-      state_.globalStep = checkpointInt(loop, "global_step", path);
-      state_.epochSums.clear();
-      if (hasField(loop, "epoch_sums")) {
-        const c10::IValue& sums = checkpointField(loop, "epoch_sums", path);
-        if (!sums.isGenericDict()) throw InputError(path + ": checkpoint field 'epoch_sums' is not a dict");
-        for (const auto& e : sums.toGenericDict()) {
-          if (!e.key().isString() || !e.value().isList() || e.value().toListRef().size() != 2)
-            throw InputError(path + ": checkpoint field 'epoch_sums' holds a malformed entry");
-          const auto& v = e.value().toListRef();
-          state_.epochSums[e.key().toStringRef()] = {toDouble(v[0], "epoch_sums", path),
-                                                     toDouble(v[1], "epoch_sums", path)};
+    if (loop) {
+      restored.epoch = loop->integer("epoch", 0, kMax);
+      restored.batchesDone = loop->integer("batches_done", 0, kMax);
+      restored.globalStep = loop->integer("global_step", 0, kMax);
+      restored.epochSums.clear();
+      if (loop->has("epoch_sums")) {
+        const optim::StateDict sums = loop->dict("epoch_sums");
+        for (const auto& e : sums.raw()) {
+          if (!e.key().isString())
+            throw InputError(sums.path() + ": a key is not a string (" + e.key().tagKind() + ")");
+          const std::string& key = e.key().toStringRef();
+          // [Σ value · batch_size, Σ batch_size]
+          const std::vector<double> sw = sums.numbers(key, 2);
+          if (sw[1] < 0) throw InputError(sums.keyPath(key) + ": a negative batch-size sum");
+          restored.epochSums[key] = {sw[0], sw[1]};
         }
       }
-      haveLoop = true;
+    } else {
+      restored.epoch = top.integer("epoch", 0, kMax - 1) + 1;
+      restored.globalStep = top.integer("global_step", 0, kMax);
+      restored.batchesDone = 0;
     }
-  }
-  if (!haveLoop) {
-    state_.epoch = checkpointInt(d, "epoch", path) + 1;
-    state_.globalStep = checkpointInt(d, "global_step", path);
-    state_.batchesDone = 0;
-  }
-  if (scaler_ && hasField(d, "native_amp_scaling_state")) {
-    auto amp = checkpointField(d, "native_amp_scaling_state", path).toGenericDict();
-    scaler_->setState(toDouble(checkpointField(amp, "scale", path), "scale", path),
-                      checkpointInt(amp, "_growth_tracker", path));
-  }
-  if (hasField(d, "fmcib")) {
-    auto meta = checkpointField(d, "fmcib", path).toGenericDict();
-    const auto seed = static_cast<uint64_t>(checkpointInt(meta, "seed", path));
-    if (seed != state_.seed)
-      spdlog::info("resuming with the checkpoint's seed {} (this run was given {})", seed, state_.seed);
-    state_.seed = seed;
-    const int world = dist::processCommunicator()->worldSize();
-    if (hasField(meta, "world_size") && state_.batchesDone > 0) {
-      const int64_t saved = checkpointInt(meta, "world_size", path);
-      if (saved != world) {
-        // A mid-epoch position counts batches of the saving world: continue after the same share
-        // of the epoch's samples (batch boundaries need not line up across world sizes).
-        const int64_t adjusted = state_.batchesDone * saved / std::max(1, world);
-        spdlog::warn(
-            "{}: saved by {} rank(s) at batch {} of epoch {}; this run has {} rank(s): continuing at "
-            "batch {}",
-            path, saved, state_.batchesDone, state_.epoch, world, adjusted);
-        state_.batchesDone = adjusted;
+    if (scaler_ && top.has("native_amp_scaling_state")) {
+      const optim::StateDict a = top.dict("native_amp_scaling_state");
+      amp.emplace(a.number("scale", std::numeric_limits<double>::min()),
+                  a.integer("_growth_tracker", 0, kMax));
+    }
+    if (top.has("fmcib")) {
+      const optim::StateDict meta = top.dict("fmcib");
+      // Written as the uint64 seed's bit pattern.
+      const auto seed = static_cast<uint64_t>(
+          meta.integer("seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
+      if (seed != state_.seed)
+        spdlog::info("resuming with the checkpoint's seed {} (this run was given {})", seed, state_.seed);
+      restored.seed = seed;
+      const int world = dist::processCommunicator()->worldSize();
+      if (meta.has("world_size")) {
+        const int64_t saved = meta.integer("world_size", 1, int64_t{1} << 20);
+        if (saved != world && restored.batchesDone > 0) {
+          // A mid-epoch position counts batches of the saving world: continue after the same share
+          // of the epoch's samples (batch boundaries need not line up across world sizes).
+          const int64_t adjusted = restored.batchesDone * saved / std::max(1, world);
+          spdlog::warn(
+              "{}: saved by {} rank(s) at batch {} of epoch {}; this run has {} rank(s): continuing at "
+              "batch {}",
+              path, saved, restored.batchesDone, restored.epoch, world, adjusted);
+          restored.batchesDone = adjusted;
+        }
+      }
+      if (const c10::IValue* rng = meta.find("torch_rng_state"); rng && !rng->isNone())
+        cpuRng = checkedRngState(*rng, meta.keyPath("torch_rng_state"), at::detail::getDefaultCPUGenerator());
+      if (device_.device.is_cuda() && meta.has("cuda_rng_states")) {
+        const std::vector<c10::IValue> states = meta.list("cuda_rng_states");
+        const size_t n = std::min<size_t>(states.size(), torch::cuda::device_count());
+        for (size_t i = 0; i < n; ++i)
+          cudaRng.push_back(checkedRngState(states[i],
+                                            meta.keyPath("cuda_rng_states[" + std::to_string(i) + "]"),
+                                            at::globalContext().defaultGenerator(
+                                                c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i)))));
       }
     }
-    const c10::IValue& rng = checkpointField(meta, "torch_rng_state", path);
-    if (rng.isTensor()) setRngState(at::detail::getDefaultCPUGenerator(), rng.toTensor());
-    if (device_.device.is_cuda() && hasField(meta, "cuda_rng_states")) {
-      auto states = checkpointField(meta, "cuda_rng_states", path).toList();
-      const size_t n = std::min<size_t>(states.size(), torch::cuda::device_count());
-      for (size_t i = 0; i < n; ++i)
-        setRngState(
-            at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i))),
-            states.get(i).toTensor());
-    }
+  } catch (const InputError& e) {
+    throw InputError(path + ": " + e.what());
   }
+
+  applyModel();
+  for (const auto& f : apply) f();
+  state_ = restored;
+  resumed_ = true;
+  if (amp) scaler_->setState(amp->first, amp->second);
+  if (cpuRng) setRngState(at::detail::getDefaultCPUGenerator(), *cpuRng);
+  for (size_t i = 0; i < cudaRng.size(); ++i)
+    setRngState(
+        at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i))),
+        cudaRng[i]);
   spdlog::info("resuming from {}: epoch {}, batch {}, step {}", path, state_.epoch, state_.batchesDone,
                state_.globalStep);
 }

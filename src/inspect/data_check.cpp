@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "fmcib/config/error.hpp"
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
+#include "fmcib/io/image_data_files.hpp"
 #include "fmcib/io/image_io.hpp"
 
 namespace fmcib::inspect {
@@ -58,12 +60,22 @@ std::string vec(const io::Vec3& v) {
 }
 
 /// The image path as SSLRadiomicsDataset resolves it: absolute, or from the current folder when it
-/// exists there, else beside the CSV.
+/// exists there, else beside the CSV. A path the system cannot even look up (too long, ...) stays
+/// as it is; checking the scan reports it.
 std::string resolveImagePath(const std::string& raw, const std::string& csvPath) {
   const fs::path p(raw);
-  if (p.is_absolute() || fs::exists(p)) return raw;
+  std::error_code ec;
+  if (p.is_absolute() || fs::exists(p, ec)) return raw;
   const fs::path besideCsv = fs::path(csvPath).parent_path() / p;
-  return fs::exists(besideCsv) ? besideCsv.string() : raw;
+  return fs::exists(besideCsv, ec) ? besideCsv.string() : raw;
+}
+
+/// A path for a message: long ones are cut in the middle.
+std::string shown(const std::string& path) {
+  constexpr size_t kMax = 160;
+  if (path.size() <= kMax) return path;
+  return path.substr(0, kMax / 2) + "…(" + std::to_string(path.size()) + " characters)…" +
+         path.substr(path.size() - kMax / 2);
 }
 
 struct RowSeed {
@@ -81,14 +93,42 @@ class ScanChecker {
   ScanChecker(const DataCheckOptions& options, const io::CsvTable& table)
       : options_(options), table_(table) {}
 
+  /// Every failure becomes the rows' problem; nothing escapes (this runs on worker threads).
   std::vector<Problem> check(const ScanGroup& group, bool& read) const {
-    std::vector<Problem> out;
     read = false;
-    if (!fs::exists(group.path)) {
+    try {
+      return checkScan(group, read);
+    } catch (const std::exception& e) {
+      std::vector<Problem> out;
       for (const RowSeed& r : group.rows)
-        add(out, r.row, ProblemKind::kMissingScan, "image '" + group.path + "' does not exist", "");
+        add(out, r.row, ProblemKind::kUnreadableScan,
+            "image '" + shown(group.path) + "': " + firstLine(e.what()), "");
+      return out;
+    } catch (...) {
+      std::vector<Problem> out;
+      for (const RowSeed& r : group.rows)
+        add(out, r.row, ProblemKind::kUnreadableScan, "image '" + shown(group.path) + "': unknown error", "");
       return out;
     }
+  }
+
+ private:
+  std::vector<Problem> checkScan(const ScanGroup& group, bool& read) const {
+    std::vector<Problem> out;
+    std::error_code ec;
+    const bool exists = fs::exists(group.path, ec);
+    if (ec || !exists) {
+      const std::string why = ec ? "cannot be looked up: " + ec.message() : "does not exist";
+      for (const RowSeed& r : group.rows)
+        add(out, r.row, ProblemKind::kMissingScan, "image '" + shown(group.path) + "' " + why, "");
+      return out;
+    }
+    for (const std::string& data : io::externalDataFiles(group.path))
+      for (const RowSeed& r : group.rows)
+        add(out, r.row, ProblemKind::kExternalData,
+            "the header of '" + shown(group.path) + "' reads its voxels from '" + shown(data) +
+                "', outside the image's folder",
+            "check that this is intended: a header can name any file on the machine as its data");
     io::Volume scan;
     try {
       scan = io::readImage(group.path);
@@ -117,7 +157,6 @@ class ScanChecker {
     return out;
   }
 
- private:
   static std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
   void add(std::vector<Problem>& out, int64_t row, ProblemKind kind, std::string message,
@@ -240,6 +279,70 @@ void checkLabel(const DataCheckOptions& o, const io::CsvTable& t, size_t col, si
         "label '" + *o.label + "' = '" + cell + "' is outside [0, 1] (" + rule.source + ")");
 }
 
+/// Row checks on the CSV alone (coordinates, labels, duplicates); each row with a usable seed joins
+/// its scan's group for the scan checks.
+class RowChecker {
+ public:
+  RowChecker(const DataCheckOptions& o, const io::CsvTable& t)
+      : o_(o),
+        t_(t),
+        ci_(t.column("image_path")),
+        coords_{t.column("coordX"), t.column("coordY"), t.column("coordZ")},
+        label_(o.label ? std::optional<size_t>(t.column(*o.label)) : std::nullopt) {}
+
+  /// Any failure becomes the row's problem.
+  void check(size_t r, std::vector<Problem>& problems) {
+    try {
+      checkRow(r, problems);
+    } catch (const std::exception& e) {
+      problems.push_back({static_cast<int64_t>(r), t_.lineOf(r), ProblemKind::kUnreadableScan,
+                          std::string("cannot check this row: ") + e.what(), ""});
+    }
+  }
+  std::vector<ScanGroup>& groups() { return groups_; }
+
+ private:
+  void checkRow(size_t r, std::vector<Problem>& problems) {
+    const auto addRow = [&](ProblemKind kind, std::string message) {
+      problems.push_back({static_cast<int64_t>(r), t_.lineOf(r), kind, std::move(message), ""});
+    };
+    if (label_) checkLabel(o_, t_, *label_, r, problems);
+    if (trimmed(t_.cell(r, ci_)).empty()) return addRow(ProblemKind::kMissingScan, "image_path is empty");
+    io::Vec3 seed{};
+    bool numeric = true;
+    for (size_t a = 0; a < 3; ++a) {
+      const size_t c = coords_[a];
+      const auto v = parseNumber(t_.cell(r, c));
+      if (!v) {
+        addRow(ProblemKind::kBadCoordinate,
+               "column '" + t_.header()[c] + "' = '" + t_.cell(r, c) + "' is not a number");
+        numeric = false;
+      } else {
+        seed[a] = *v;
+      }
+    }
+    const std::string path = resolveImagePath(t_.cell(r, ci_), o_.csvPath);
+    auto [it, fresh] = groupOf_.emplace(path, groups_.size());
+    if (fresh) groups_.push_back({path, {}});
+    if (!numeric) return;
+    const auto [dup, unique] = firstRow_.emplace(std::make_pair(path, seed), static_cast<int64_t>(r));
+    if (!unique)
+      addRow(ProblemKind::kDuplicateRow,
+             "same image and seed as row " + std::to_string(dup->second) + " (line " +
+                 std::to_string(t_.lineOf(static_cast<size_t>(dup->second))) + ")");
+    groups_[it->second].rows.push_back({static_cast<int64_t>(r), seed});
+  }
+
+  const DataCheckOptions& o_;
+  const io::CsvTable& t_;
+  size_t ci_;
+  std::array<size_t, 3> coords_;
+  std::optional<size_t> label_;
+  std::map<std::string, size_t> groupOf_;
+  std::vector<ScanGroup> groups_;
+  std::map<std::pair<std::string, io::Vec3>, int64_t> firstRow_;
+};
+
 }  // namespace
 
 const char* problemKindName(ProblemKind kind) {
@@ -262,12 +365,14 @@ const char* problemKindName(ProblemKind kind) {
       return "duplicate row";
     case ProblemKind::kBorderClamp:
       return "clamped at border (warning)";
+    case ProblemKind::kExternalData:
+      return "data outside folder (warning)";
   }
   return "?";
 }
 
 bool isWarning(ProblemKind kind) {
-  return kind == ProblemKind::kBorderClamp;
+  return kind == ProblemKind::kBorderClamp || kind == ProblemKind::kExternalData;
 }
 
 int64_t DatasetReport::count(ProblemKind kind) const {
@@ -293,45 +398,9 @@ DatasetReport checkDataset(const DataCheckOptions& o) {
   report.csvPath = o.csvPath;
   report.rows = static_cast<int64_t>(t.numRows());
 
-  const size_t ci = t.column("image_path"), cx = t.column("coordX"), cy = t.column("coordY"),
-               cz = t.column("coordZ");
-  const std::optional<size_t> cl = o.label ? std::optional<size_t>(t.column(*o.label)) : std::nullopt;
-  std::map<std::string, size_t> groupOf;
-  std::vector<ScanGroup> groups;
-  std::map<std::pair<std::string, io::Vec3>, int64_t> firstRow;
-  for (size_t r = 0; r < t.numRows(); ++r) {
-    const auto addRow = [&](ProblemKind kind, std::string message) {
-      report.problems.push_back({static_cast<int64_t>(r), t.lineOf(r), kind, std::move(message), ""});
-    };
-    if (cl) checkLabel(o, t, *cl, r, report.problems);
-    if (trimmed(t.cell(r, ci)).empty()) {
-      addRow(ProblemKind::kMissingScan, "image_path is empty");
-      continue;
-    }
-    io::Vec3 seed{};
-    bool numeric = true;
-    for (int a = 0; a < 3; ++a) {
-      const size_t c = a == 0 ? cx : a == 1 ? cy : cz;
-      const auto v = parseNumber(t.cell(r, c));
-      if (!v) {
-        addRow(ProblemKind::kBadCoordinate,
-               "column '" + t.header()[c] + "' = '" + t.cell(r, c) + "' is not a number");
-        numeric = false;
-      } else {
-        seed[static_cast<size_t>(a)] = *v;
-      }
-    }
-    const std::string path = resolveImagePath(t.cell(r, ci), o.csvPath);
-    auto [it, fresh] = groupOf.emplace(path, groups.size());
-    if (fresh) groups.push_back({path, {}});
-    if (!numeric) continue;
-    const auto [dup, unique] = firstRow.emplace(std::make_pair(path, seed), static_cast<int64_t>(r));
-    if (!unique)
-      addRow(ProblemKind::kDuplicateRow,
-             "same image and seed as row " + std::to_string(dup->second) + " (line " +
-                 std::to_string(t.lineOf(static_cast<size_t>(dup->second))) + ")");
-    groups[it->second].rows.push_back({static_cast<int64_t>(r), seed});
-  }
+  RowChecker rows(o, t);
+  for (size_t r = 0; r < t.numRows(); ++r) rows.check(r, report.problems);
+  std::vector<ScanGroup>& groups = rows.groups();
   report.scans = static_cast<int64_t>(groups.size());
 
   const ScanChecker checker(o, t);

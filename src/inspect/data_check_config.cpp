@@ -128,7 +128,7 @@ void printReport(std::ostream& out, const std::vector<DatasetReport>& reports, s
     }
     errorRows += r.rowsWithErrors();
     totalRows += r.rows;
-    warnings += r.count(ProblemKind::kBorderClamp);
+    for (const Problem& p : r.problems) warnings += isWarning(p.kind) ? 1 : 0;
   }
   for (const DatasetReport& r : reports) {
     if (r.problems.empty()) continue;

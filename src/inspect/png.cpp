@@ -9,6 +9,7 @@
 
 #include "fmcib/config/error.hpp"
 #include "fmcib/inspect/image.hpp"
+#include "fmcib/io/atomic_file.hpp"
 #include "fmcib/io/checksum.hpp"
 
 namespace fmcib::inspect {
@@ -263,10 +264,7 @@ std::vector<uint8_t> encodePng(const RgbImage& image) {
 
 void writePng(const RgbImage& image, const std::string& path) {
   const std::vector<uint8_t> png = encodePng(image);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-  out.flush();
-  if (!out) throw RuntimeError("cannot write the PNG file " + path);
+  io::writeFileAtomically(path, std::string(png.begin(), png.end()));
 }
 
 RgbImage readPng(const std::string& path) {

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/io/atomic_file.hpp"
 
 namespace fmcib::io {
 
@@ -209,15 +210,17 @@ void writeCsv(const std::string& path, const std::vector<std::string>& header,
               const std::vector<std::vector<std::string>>& rows) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
-  std::ofstream out(path);
-  if (!out) throw RuntimeError("cannot write CSV file '" + path + "'");
+  std::string out;
   auto writeRow = [&](const std::vector<std::string>& fields) {
-    for (size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << quoteCsvField(fields[i]);
-    out << '\n';
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (i) out += ',';
+      out += quoteCsvField(fields[i]);
+    }
+    out += '\n';
   };
   writeRow(header);
   for (const auto& r : rows) writeRow(r);
-  if (!out) throw RuntimeError("cannot write CSV file '" + path + "'");
+  writeFileAtomically(path, out);
 }
 
 }  // namespace fmcib::io

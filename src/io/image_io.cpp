@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "fmcib/io/atomic_file.hpp"
 #include "image_io_detail.hpp"
 
 namespace fmcib::io {
@@ -121,12 +122,13 @@ Volume readTyped(const std::string& path, itk::ImageIOBase* io) {
   return detail::readAndAdopt<T>(*reader, "cannot read image '" + path + "'");
 }
 
+/// Writes `file`; errors name `path` (the target, when `file` is its temporary).
 template <class T>
-void writeTyped(const Volume& volume, const std::string& path, bool compress) {
+void writeTyped(const Volume& volume, const std::string& file, bool compress, const std::string& path) {
   using Image = itk::Image<T, 3>;
   auto image = detail::wrapVolume<T>(volume);
   auto writer = itk::ImageFileWriter<Image>::New();
-  writer->SetFileName(path);
+  writer->SetFileName(file);
   writer->SetInput(image);
   writer->SetUseCompression(compress);
   try {
@@ -180,7 +182,17 @@ void writeImage(const Volume& volume, const std::string& path, bool compress) {
   if (volume.empty()) throw RuntimeError("cannot write image '" + path + "': the volume is empty");
   const fs::path parent = fs::path(path).parent_path();
   if (!parent.empty()) fs::create_directories(parent);
-  dispatchPixelType(volume.pixelType(), [&](auto tag) { writeTyped<decltype(tag)>(volume, path, compress); });
+  auto write = [&](const std::string& file) {
+    dispatchPixelType(volume.pixelType(),
+                      [&](auto tag) { writeTyped<decltype(tag)>(volume, file, compress, path); });
+  };
+  // Header and voxels in one file: written atomically beside the target. The two-file formats
+  // (.nhdr, .mhd) name their data file after the header, so they are written in place.
+  if (endsWith(path, ".nhdr") || endsWith(path, ".mhd")) {
+    write(path);
+    return;
+  }
+  writeViaTemporary(path, write);
 }
 
 }  // namespace fmcib::io

@@ -2,17 +2,13 @@
 // Python's torch.save itself emits, so plain torch.load and weights_only loading accept it) plus one
 // `data/<key>` record per storage, in LibTorch's PyTorchStreamWriter container.
 #include <caffe2/serialize/inline_container.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <unordered_map>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/io/atomic_file.hpp"
 #include "fmcib/io/torch_file.hpp"
 #include "torch_file_types.hpp"
 
@@ -203,62 +199,29 @@ std::string torchFileBytes(const c10::IValue& value) {
 }
 
 void writeTorchFile(const std::string& path, const c10::IValue& value) {
-  namespace fs = std::filesystem;
   const Pickler p = pickle(value, path);  // fails before any file is touched
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    throw RuntimeError(path + ": cannot create a temporary file in " + dir.string() + ": " +
-                       std::strerror(errno));
-
+  AtomicFile file(path);
   // The sink never reports failure to the zip writer (which would throw from its destructor); it
   // remembers the first error, and the file is discarded below.
-  int error = 0;
+  std::string error;
   auto sink = [&](const void* buf, size_t n) -> size_t {
-    const char* bytes = static_cast<const char*>(buf);
-    for (size_t done = 0; error == 0 && done < n;) {
-      const ssize_t w = ::write(fd, bytes + done, n - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0)
-        error = w < 0 ? errno : EIO;
-      else
-        done += static_cast<size_t>(w);
+    if (error.empty()) {
+      try {
+        file.write(buf, n);
+      } catch (const RuntimeError& e) {
+        error = e.what();
+      }
     }
     return n;
-  };
-  auto discard = [&](const std::string& why) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw RuntimeError(path + ": write failed, existing file left unchanged: " + why);
   };
   try {
     writeArchive(p, sink);
   } catch (const std::exception& e) {
-    discard(e.what());
+    file.discard();
+    throw RuntimeError(path + ": write failed, existing file left unchanged: " + e.what());
   }
-  struct stat st {};
-  const mode_t mode = ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
-  if (error == 0 && ::fchmod(fd, mode) != 0) error = errno;
-  if (error == 0 && ::fsync(fd) != 0) error = errno;
-  if (error != 0) discard(std::strerror(error));
-  if (::close(fd) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw RuntimeError(path + ": write failed, existing file left unchanged: " + std::strerror(e));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw RuntimeError(path + ": cannot move the written file into place: " + std::strerror(e));
-  }
-  // Persist the rename itself (best effort: some file systems cannot fsync a directory).
-  const int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dirFd >= 0) {
-    ::fsync(dirFd);
-    ::close(dirFd);
-  }
+  if (!error.empty()) throw RuntimeError(error);
+  file.commit();
 }
 
 }  // namespace fmcib::io

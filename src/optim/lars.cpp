@@ -9,7 +9,6 @@ namespace fmcib::optim {
 namespace {
 
 using detail::Dict;
-using detail::numberAt;
 
 struct LarsTorchOptions : public torch::optim::OptimizerCloneableOptions<LarsTorchOptions> {
   explicit LarsTorchOptions(double lr) : lr_(lr) {}
@@ -92,15 +91,12 @@ class LarsOptimizer : public detail::TorchBacked {
     d.insert("momentum_buffer", st.momentum_buffer().detach().clone());
     return d;
   }
-  std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(const Dict& d, const at::Tensor& p,
-                                                                    const std::string& what) const override {
+  std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(const StateDict& d,
+                                                                    const at::Tensor& p) const override {
+    const c10::IValue* buf = d.find("momentum_buffer");
+    if (!buf || buf->isNone()) return nullptr;
     auto st = std::make_unique<LarsParamState>();
-    if (d.contains("momentum_buffer") && d.at("momentum_buffer").isTensor()) {
-      torch::Tensor t = d.at("momentum_buffer").toTensor();
-      if (t.sizes() != p.sizes())
-        throw InputError("optimizer " + what + ".momentum_buffer does not fit its parameter");
-      st->momentum_buffer(t.to(p.options(), false, true));
-    }
+    st->momentum_buffer(detail::paramStateTensor(d, "momentum_buffer", p));
     return st;
   }
   void groupOptions(const torch::optim::OptimizerOptions& o, Dict& d) const override {
@@ -113,16 +109,16 @@ class LarsOptimizer : public detail::TorchBacked {
     d.insert("trust_coefficient", s.trust_coefficient());
     d.insert("eps", s.eps());
   }
-  void setGroupOptions(torch::optim::OptimizerOptions& o, const Dict& d,
-                       const std::string& what) const override {
+  void setGroupOptions(torch::optim::OptimizerOptions& o, const StateDict& d) const override {
     auto& s = static_cast<LarsTorchOptions&>(o);
-    s.lr(numberAt(d, "lr", what));
-    s.momentum(numberAt(d, "momentum", what));
-    s.dampening(numberAt(d, "dampening", what));
-    s.weight_decay(numberAt(d, "weight_decay", what));
-    s.nesterov(numberAt(d, "nesterov", what) != 0);
-    s.trust_coefficient(numberAt(d, "trust_coefficient", what));
-    s.eps(numberAt(d, "eps", what));
+    s.lr(d.number("lr", 0.0));
+    s.momentum(d.number("momentum", 0.0));
+    s.dampening(d.number("dampening"));
+    s.weight_decay(d.number("weight_decay", 0.0));
+    s.nesterov(d.flag("nesterov"));
+    s.trust_coefficient(d.number("trust_coefficient"));
+    s.eps(d.number("eps", 0.0));
+    detail::checkNesterov(s.nesterov(), s.momentum(), s.dampening(), d);
   }
 };
 

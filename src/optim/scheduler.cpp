@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "fmcib/config/error.hpp"
 
@@ -17,23 +18,6 @@ Dict stringDict() {
   return Dict(c10::StringType::get(), c10::AnyType::get());
 }
 
-double num(const c10::IValue& v, const std::string& what) {
-  if (v.isDouble()) return v.toDouble();
-  if (v.isInt()) return static_cast<double>(v.toInt());
-  if (v.isBool()) return v.toBool();
-  throw InputError("scheduler state: " + what + " is not a number");
-}
-double numAt(const Dict& d, const std::string& key) {
-  if (!d.contains(key)) throw InputError("scheduler state has no '" + key + "'");
-  return num(d.at(key), key);
-}
-std::vector<double> doublesAt(const Dict& d, const std::string& key) {
-  if (!d.contains(key)) throw InputError("scheduler state has no '" + key + "'");
-  std::vector<double> out;
-  const c10::IValue list = d.at(key);
-  for (const auto& v : list.toListRef()) out.push_back(num(v, key));
-  return out;
-}
 c10::List<double> toList(const std::vector<double>& xs) {
   c10::List<double> l;
   for (double x : xs) l.push_back(x);
@@ -109,16 +93,21 @@ Dict Scheduler::state() const {
   return d;
 }
 
-void Scheduler::loadState(const Dict& d) {
-  std::vector<double> base = doublesAt(d, "base_lrs");
-  if (base.size() != baseLrs_.size())
-    throw InputError(name() + " state: " + std::to_string(base.size()) + " base_lrs for " +
-                     std::to_string(baseLrs_.size()) + " param groups");
-  loadFields(d);
-  baseLrs_ = base;
-  lastEpoch_ = static_cast<int64_t>(numAt(d, "last_epoch"));
-  stepCount_ = static_cast<int64_t>(numAt(d, "_step_count"));
-  lastLr_ = doublesAt(d, "_last_lr");
+std::function<void()> Scheduler::prepareLoad(const Dict& state, const std::string& where) {
+  const StateDict d(state, where);
+  const auto groups = static_cast<int64_t>(baseLrs_.size());
+  const std::vector<double> base = d.numbers("base_lrs", groups, 0.0);
+  const int64_t lastEpoch = d.integer("last_epoch", -1, kMaxRestoredCount);
+  const int64_t stepCount = d.integer("_step_count", 0, kMaxRestoredCount);
+  const std::vector<double> lastLr = d.numbers("_last_lr", groups, 0.0);
+  const std::function<void()> fields = prepareFields(d);
+  return [this, base, lastEpoch, stepCount, lastLr, fields] {
+    fields();
+    baseLrs_ = base;
+    lastEpoch_ = lastEpoch;
+    stepCount_ = stepCount;
+    lastLr_ = lastLr;
+  };
 }
 
 // ---- CosineAnnealingLR ------------------------------------------------------------------------
@@ -158,9 +147,13 @@ void CosineAnnealingLR::saveFields(Dict& d) const {
   d.insert("T_max", tMax_);
   d.insert("eta_min", etaMin_);
 }
-void CosineAnnealingLR::loadFields(const Dict& d) {
-  tMax_ = numAt(d, "T_max");
-  etaMin_ = numAt(d, "eta_min");
+std::function<void()> CosineAnnealingLR::prepareFields(const StateDict& d) {
+  const double tMax = d.number("T_max", std::numeric_limits<double>::min());
+  const double etaMin = d.number("eta_min");
+  return [this, tMax, etaMin] {
+    tMax_ = tMax;
+    etaMin_ = etaMin;
+  };
 }
 
 // ---- StepLR -----------------------------------------------------------------------------------
@@ -189,9 +182,13 @@ void StepLR::saveFields(Dict& d) const {
   d.insert("step_size", stepSize_);
   d.insert("gamma", gamma_);
 }
-void StepLR::loadFields(const Dict& d) {
-  stepSize_ = static_cast<int64_t>(numAt(d, "step_size"));
-  gamma_ = numAt(d, "gamma");
+std::function<void()> StepLR::prepareFields(const StateDict& d) {
+  const int64_t stepSize = d.integer("step_size", 1, kMaxRestoredCount);
+  const double gamma = d.number("gamma");
+  return [this, stepSize, gamma] {
+    stepSize_ = stepSize;
+    gamma_ = gamma;
+  };
 }
 
 // ---- MultiStepLR ------------------------------------------------------------------------------
@@ -227,13 +224,25 @@ void MultiStepLR::saveFields(Dict& d) const {
   d.insert("milestones", counter);
   d.insert("gamma", gamma_);
 }
-void MultiStepLR::loadFields(const Dict& d) {
-  if (!d.contains("milestones")) throw InputError("MultiStepLR state has no 'milestones'");
-  milestones_.clear();
-  for (const auto& kv : d.at("milestones").toGenericDict())
-    for (int64_t i = 0; i < kv.value().toInt(); ++i) milestones_.push_back(kv.key().toInt());
-  std::sort(milestones_.begin(), milestones_.end());
-  gamma_ = numAt(d, "gamma");
+std::function<void()> MultiStepLR::prepareFields(const StateDict& d) {
+  const StateDict counter = d.dict("milestones");
+  // A Counter {milestone: count}; the total bounds the list it expands to.
+  constexpr int64_t kMaxMilestones = 100000;
+  std::vector<int64_t> milestones;
+  for (const auto& kv : counter.raw()) {
+    const int64_t m = stateInteger(kv.key(), counter.path() + " key", 0, kMaxRestoredCount);
+    const std::string what = counter.keyPath(std::to_string(m));
+    const int64_t n = stateInteger(kv.value(), what, 0, kMaxMilestones);
+    if (static_cast<int64_t>(milestones.size()) + n > kMaxMilestones)
+      throw InputError(counter.path() + ": more than " + std::to_string(kMaxMilestones) + " milestones");
+    milestones.insert(milestones.end(), static_cast<size_t>(n), m);
+  }
+  std::sort(milestones.begin(), milestones.end());
+  const double gamma = d.number("gamma");
+  return [this, milestones, gamma] {
+    milestones_ = milestones;
+    gamma_ = gamma;
+  };
 }
 
 // ---- LinearLR ---------------------------------------------------------------------------------
@@ -277,10 +286,15 @@ void LinearLR::saveFields(Dict& d) const {
   d.insert("end_factor", endFactor_);
   d.insert("total_iters", totalIters_);
 }
-void LinearLR::loadFields(const Dict& d) {
-  startFactor_ = numAt(d, "start_factor");
-  endFactor_ = numAt(d, "end_factor");
-  totalIters_ = static_cast<int64_t>(numAt(d, "total_iters"));
+std::function<void()> LinearLR::prepareFields(const StateDict& d) {
+  const double start = d.number("start_factor", 0.0, 1.0);
+  const double end = d.number("end_factor", 0.0, 1.0);
+  const int64_t total = d.integer("total_iters", 1, kMaxRestoredCount);
+  return [this, start, end, total] {
+    startFactor_ = start;
+    endFactor_ = end;
+    totalIters_ = total;
+  };
 }
 
 // ---- SequentialLR -----------------------------------------------------------------------------
@@ -336,18 +350,37 @@ Dict SequentialLR::state() const {
   return d;
 }
 
-void SequentialLR::loadState(const Dict& d) {
-  if (!d.contains("_schedulers")) throw InputError("SequentialLR state has no '_schedulers'");
-  const auto children = d.at("_schedulers").toList();
+std::function<void()> SequentialLR::prepareLoad(const Dict& state, const std::string& where) {
+  const StateDict d(state, where);
+  const std::vector<c10::IValue> children = d.list("_schedulers");
   if (children.size() != schedulers_.size())
-    throw InputError("SequentialLR state holds " + std::to_string(children.size()) +
-                     " schedulers, this one " + std::to_string(schedulers_.size()));
-  for (size_t i = 0; i < schedulers_.size(); ++i) schedulers_[i]->loadState(children.get(i).toGenericDict());
-  milestones_.clear();
-  const c10::IValue milestones = d.at("_milestones");
-  for (const auto& m : milestones.toListRef()) milestones_.push_back(m.toInt());
-  lastEpoch_ = static_cast<int64_t>(numAt(d, "last_epoch"));
-  lastLr_ = doublesAt(d, "_last_lr");
+    throw InputError(d.keyPath("_schedulers") + ": " + std::to_string(children.size()) +
+                     " schedulers, this SequentialLR has " + std::to_string(schedulers_.size()));
+  std::vector<std::function<void()>> loads;
+  for (size_t i = 0; i < schedulers_.size(); ++i) {
+    const std::string what = d.keyPath("_schedulers[" + std::to_string(i) + "]");
+    const StateDict child(children[i], what);
+    loads.push_back(schedulers_[i]->prepareLoad(child.raw(), what));
+  }
+  const std::vector<c10::IValue> ms = d.list("_milestones");
+  if (ms.size() != milestones_.size())
+    throw InputError(d.keyPath("_milestones") + ": " + std::to_string(ms.size()) + " milestones, expected " +
+                     std::to_string(milestones_.size()));
+  std::vector<int64_t> milestones;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const std::string what = d.keyPath("_milestones[" + std::to_string(i) + "]");
+    milestones.push_back(
+        stateInteger(ms[i], what, milestones.empty() ? 0 : milestones.back(), kMaxRestoredCount));
+  }
+  const int64_t lastEpoch = d.integer("last_epoch", 0, kMaxRestoredCount);
+  const std::vector<double> lastLr =
+      d.numbers("_last_lr", static_cast<int64_t>(optimizer_->numGroups()), 0.0);
+  return [this, loads, milestones, lastEpoch, lastLr] {
+    for (const auto& load : loads) load();
+    milestones_ = milestones;
+    lastEpoch_ = lastEpoch;
+    lastLr_ = lastLr;
+  };
 }
 
 }  // namespace fmcib::optim

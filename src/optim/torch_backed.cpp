@@ -1,5 +1,6 @@
 #include "torch_backed.hpp"
 
+#include <map>
 #include <sstream>
 
 #include "fmcib/common/torch_compat.hpp"
@@ -20,18 +21,19 @@ Dict stringDict() {
   return Dict(c10::StringType::get(), c10::AnyType::get());
 }
 
-double number(const c10::IValue& v, const std::string& what) {
-  if (v.isDouble()) return v.toDouble();
-  if (v.isInt()) return static_cast<double>(v.toInt());
-  if (v.isBool()) return v.toBool() ? 1.0 : 0.0;
-  if (v.isTensor() && v.toTensor().numel() == 1) return v.toTensor().item<double>();
-  throw InputError("optimizer state: " + what + " is not a number (" + v.tagKind() + ")");
+torch::Tensor paramStateTensor(const StateDict& d, const std::string& key, const at::Tensor& p) {
+  const at::Tensor t = stateFloatTensor(d.get(key), d.keyPath(key));
+  if (t.sizes() != p.sizes()) {
+    std::ostringstream os;
+    os << d.keyPath(key) << ": shape " << t.sizes() << ", but its parameter has " << p.sizes();
+    throw InputError(os.str());
+  }
+  return t.to(p.options(), /*non_blocking=*/false, /*copy=*/true);
 }
 
-double numberAt(const Dict& d, const std::string& key, const std::string& what) {
-  auto it = d.find(key);
-  if (it == d.end()) throw InputError("optimizer state: " + what + " has no '" + key + "'");
-  return number(it->value(), what + "." + key);
+void checkNesterov(bool nesterov, double momentum, double dampening, const StateDict& d) {
+  if (nesterov && (momentum <= 0 || dampening != 0))
+    throw InputError(d.keyPath("nesterov") + ": Nesterov momentum requires a momentum and zero dampening");
 }
 
 void checkOverrides(const ParamGroup& g, const std::vector<std::string>& allowed,
@@ -138,43 +140,65 @@ Dict TorchBacked::state() const {
   return out;
 }
 
-void TorchBacked::loadState(const Dict& state) {
-  const std::string who = name_ + " state";
-  if (!state.contains("state") || !state.contains("param_groups"))
-    throw InputError(who + ": expected the keys 'state' and 'param_groups'");
-  const auto groups = state.at("param_groups").toList();
+std::function<void()> TorchBacked::prepareLoad(const Dict& state, const std::string& where) {
+  const StateDict top(state, where);
+  const StateDict perParam = top.dict("state");
+  const std::vector<c10::IValue> groups = top.list("param_groups");
   if (groups.size() != numGroups())
-    throw InputError(who + ": has " + std::to_string(groups.size()) + " param groups, the optimizer " +
-                     std::to_string(numGroups()));
-  const Dict perParam = state.at("state").toGenericDict();
-  // Validate everything before changing anything.
-  std::vector<std::pair<compat::OptimizerStateKey, std::unique_ptr<torch::optim::OptimizerParamState>>>
-      newStates;
+    throw InputError(top.keyPath("param_groups") + ": " + std::to_string(groups.size()) +
+                     " param groups, the optimizer (" + name_ + ") has " + std::to_string(numGroups()));
+  // Everything is read and checked into `prepared` first; only the returned function changes the
+  // optimizer, so a bad checkpoint leaves it as it was.
+  struct Prepared {
+    std::vector<std::unique_ptr<torch::optim::OptimizerOptions>> options;
+    std::vector<std::optional<double>> initialLr;
+    std::vector<std::pair<compat::OptimizerStateKey, std::unique_ptr<torch::optim::OptimizerParamState>>>
+        states;
+  };
+  auto prepared = std::make_shared<Prepared>();
+  std::map<int64_t, std::pair<at::Tensor, size_t>> byIndex;  // saved index -> (parameter, group)
   for (size_t g = 0; g < numGroups(); ++g) {
-    const Dict gd = groups.get(g).toGenericDict();
-    const auto indices = gd.at("params").toList();
+    const StateDict gd(groups[g], top.keyPath("param_groups[" + std::to_string(g) + "]"));
+    const std::vector<c10::IValue> indices = gd.list("params");
     const auto& params = group(g).params();
     if (indices.size() != params.size())
-      throw InputError(who + ": param group " + std::to_string(g) + " has " + std::to_string(indices.size()) +
-                       " parameters, the optimizer's " + std::to_string(params.size()));
+      throw InputError(gd.keyPath("params") + ": " + std::to_string(indices.size()) +
+                       " parameters, the optimizer's group has " + std::to_string(params.size()));
     for (size_t i = 0; i < params.size(); ++i) {
-      const c10::IValue idx = indices.get(i);
-      auto it = perParam.find(idx);
-      if (it == perParam.end()) continue;
-      const std::string what = "state[" + std::to_string(idx.toInt()) + "]";
-      newStates.emplace_back(compat::optimizerStateKey(params[i]),
-                             paramStateFrom(it->value().toGenericDict(), params[i], what));
+      const std::string what = gd.keyPath("params[" + std::to_string(i) + "]");
+      const int64_t idx = stateInteger(indices[i], what, 0, kMaxRestoredCount);
+      if (!byIndex.emplace(idx, std::make_pair(params[i], g)).second)
+        throw InputError(what + ": parameter index " + std::to_string(idx) + " appears twice");
     }
+    auto options = group(g).options().clone();
+    setGroupOptions(*options, gd);
+    prepared->options.push_back(std::move(options));
+    const c10::IValue* initial = gd.find("initial_lr");
+    prepared->initialLr.push_back(
+        initial && !initial->isNone() ? std::optional<double>(gd.number("initial_lr", 0.0)) : std::nullopt);
   }
-  for (size_t g = 0; g < numGroups(); ++g) {
-    const Dict gd = groups.get(g).toGenericDict();
-    setGroupOptions(opt_->param_groups()[g].options(), gd, "param_groups[" + std::to_string(g) + "]");
-    initialLr_[g] = gd.contains("initial_lr")
-                        ? std::optional<double>(number(gd.at("initial_lr"), "initial_lr"))
-                        : std::nullopt;
+  for (const auto& entry : perParam.raw()) {
+    if (!entry.key().isInt())
+      throw InputError(top.keyPath("state") + ": a key (" + describeValue(entry.key()) +
+                       ") is not a parameter index");
+    const int64_t idx = entry.key().toInt();
+    const std::string what = top.keyPath("state[" + std::to_string(idx) + "]");
+    auto param = byIndex.find(idx);
+    if (param == byIndex.end())
+      throw InputError(what + ": no param group lists parameter " + std::to_string(idx));
+    const auto& [tensor, g] = param->second;
+    auto st = paramStateFrom(StateDict(entry.value(), what), tensor);
+    if (!st) continue;  // nothing saved for it yet (a None momentum buffer)
+    checkStateFits(*prepared->options[g], *st, what);
+    prepared->states.emplace_back(compat::optimizerStateKey(tensor), std::move(st));
   }
-  opt_->state().clear();
-  for (auto& [key, s] : newStates) opt_->state()[key] = std::move(s);
+  return [this, prepared] {
+    for (size_t g = 0; g < prepared->options.size(); ++g)
+      opt_->param_groups()[g].set_options(std::move(prepared->options[g]));
+    initialLr_ = prepared->initialLr;
+    opt_->state().clear();
+    for (auto& [key, s] : prepared->states) opt_->state()[key] = std::move(s);
+  };
 }
 
 }  // namespace detail

@@ -10,16 +10,18 @@
 #include <vector>
 
 #include "fmcib/optim/optimizer.hpp"
+#include "fmcib/optim/state_fields.hpp"
 
 namespace fmcib::optim::detail {
 
 using Dict = c10::impl::GenericDict;
 
 Dict stringDict();
-/// A number stored as IValue double/int/bool or a one-element tensor; InputError otherwise.
-double number(const c10::IValue& v, const std::string& what);
-/// d[key] as a number; InputError naming `what` when missing.
-double numberAt(const Dict& d, const std::string& key, const std::string& what);
+/// A saved per-parameter tensor (`d[key]`): dense floating point, finite, of the parameter's shape;
+/// returned as a copy with the parameter's dtype and device.
+torch::Tensor paramStateTensor(const StateDict& d, const std::string& key, const at::Tensor& p);
+/// PyTorch's rule for SGD and LARS: Nesterov momentum needs a momentum and zero dampening.
+void checkNesterov(bool nesterov, double momentum, double dampening, const StateDict& d);
 
 class TorchBacked : public Optimizer {
  public:
@@ -36,17 +38,23 @@ class TorchBacked : public Optimizer {
   std::optional<double> initialLr(size_t group) const override;
   void setInitialLr(size_t group, double lr) override;
   Dict state() const override;
-  void loadState(const Dict& state) override;
+  std::function<void()> prepareLoad(const Dict& state, const std::string& where) override;
 
  protected:
   /// {} when the parameter has no state yet.
   virtual std::optional<Dict> paramState(const torch::optim::OptimizerParamState& s) const = 0;
-  virtual std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(
-      const Dict& d, const at::Tensor& p, const std::string& what) const = 0;
+  /// A parameter's saved state, checked against the parameter (InputError naming the key);
+  /// nullptr when it holds nothing (the parameter starts fresh, as PyTorch does with a None buffer).
+  virtual std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(const StateDict& d,
+                                                                            const at::Tensor& p) const = 0;
+  /// InputError when a state cannot serve its group's (restored) options, e.g. amsgrad without
+  /// max_exp_avg_sq. Default: any state fits.
+  virtual void checkStateFits(const torch::optim::OptimizerOptions&, const torch::optim::OptimizerParamState&,
+                              const std::string&) const {}
   /// Writes the group's hyper-parameters under their PyTorch names.
   virtual void groupOptions(const torch::optim::OptimizerOptions& o, Dict& d) const = 0;
-  virtual void setGroupOptions(torch::optim::OptimizerOptions& o, const Dict& d,
-                               const std::string& what) const = 0;
+  /// Reads them back into `o` (a copy of the group's options), checking each value's range.
+  virtual void setGroupOptions(torch::optim::OptimizerOptions& o, const StateDict& d) const = 0;
 
   torch::optim::Optimizer& opt() const { return *opt_; }
 

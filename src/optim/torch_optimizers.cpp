@@ -1,5 +1,6 @@
 // torch.optim.SGD, Adam and AdamW: LibTorch's implementations (the same update rules as
 // PyTorch 1.13), with PyTorch's state_dict layout for checkpoints.
+#include <cmath>
 #include <sstream>
 
 #include "fmcib/config/error.hpp"
@@ -9,25 +10,9 @@ namespace fmcib::optim {
 
 namespace {
 
+using detail::checkNesterov;
 using detail::Dict;
-using detail::number;
-using detail::numberAt;
-
-/// A saved state tensor checked against its parameter and moved to its device/dtype.
-torch::Tensor stateTensor(const Dict& d, const std::string& key, const at::Tensor& p,
-                          const std::string& what) {
-  auto it = d.find(key);
-  if (it == d.end() || !it->value().isTensor())
-    throw InputError("optimizer " + what + ": no tensor '" + key + "'");
-  torch::Tensor t = it->value().toTensor();
-  if (t.sizes() != p.sizes()) {
-    std::ostringstream os;
-    os << "optimizer " << what << "." << key << " has shape " << t.sizes() << " but its parameter "
-       << p.sizes();
-    throw InputError(os.str());
-  }
-  return t.to(p.options(), /*non_blocking=*/false, /*copy=*/true);
-}
+using detail::paramStateTensor;
 
 void checkCommon(double lr, double momentumOrBeta, double weightDecay, const std::string& who) {
   if (lr < 0) throw ConfigError(who + ": invalid learning rate: " + std::to_string(lr));
@@ -51,11 +36,12 @@ class SgdOptimizer : public detail::TorchBacked {
     d.insert("momentum_buffer", st.momentum_buffer().detach().clone());
     return d;
   }
-  std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(const Dict& d, const at::Tensor& p,
-                                                                    const std::string& what) const override {
+  std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(const StateDict& d,
+                                                                    const at::Tensor& p) const override {
+    const c10::IValue* buf = d.find("momentum_buffer");
+    if (!buf || buf->isNone()) return nullptr;  // LibTorch's SGD needs a buffer once a state exists
     auto st = std::make_unique<torch::optim::SGDParamState>();
-    if (d.contains("momentum_buffer") && !d.at("momentum_buffer").isNone())
-      st->momentum_buffer(stateTensor(d, "momentum_buffer", p, what));
+    st->momentum_buffer(paramStateTensor(d, "momentum_buffer", p));
     return st;
   }
   void groupOptions(const torch::optim::OptimizerOptions& o, Dict& d) const override {
@@ -69,14 +55,14 @@ class SgdOptimizer : public detail::TorchBacked {
     d.insert("foreach", c10::IValue());
     d.insert("differentiable", false);
   }
-  void setGroupOptions(torch::optim::OptimizerOptions& o, const Dict& d,
-                       const std::string& what) const override {
+  void setGroupOptions(torch::optim::OptimizerOptions& o, const StateDict& d) const override {
     auto& s = static_cast<torch::optim::SGDOptions&>(o);
-    s.lr(numberAt(d, "lr", what));
-    s.momentum(numberAt(d, "momentum", what));
-    s.dampening(numberAt(d, "dampening", what));
-    s.weight_decay(numberAt(d, "weight_decay", what));
-    s.nesterov(numberAt(d, "nesterov", what) != 0);
+    s.lr(d.number("lr", 0.0));
+    s.momentum(d.number("momentum", 0.0));
+    s.dampening(d.number("dampening"));
+    s.weight_decay(d.number("weight_decay", 0.0));
+    s.nesterov(d.flag("nesterov"));
+    checkNesterov(s.nesterov(), s.momentum(), s.dampening(), d);
   }
 };
 
@@ -98,14 +84,20 @@ class AdamLike : public detail::TorchBacked {
     if (st.max_exp_avg_sq().defined()) d.insert("max_exp_avg_sq", st.max_exp_avg_sq().detach().clone());
     return d;
   }
-  std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(const Dict& d, const at::Tensor& p,
-                                                                    const std::string& what) const override {
+  std::unique_ptr<torch::optim::OptimizerParamState> paramStateFrom(const StateDict& d,
+                                                                    const at::Tensor& p) const override {
     auto st = std::make_unique<State>();
-    st->step(static_cast<int64_t>(numberAt(d, "step", what)));
-    st->exp_avg(stateTensor(d, "exp_avg", p, what));
-    st->exp_avg_sq(stateTensor(d, "exp_avg_sq", p, what));
-    if (d.contains("max_exp_avg_sq")) st->max_exp_avg_sq(stateTensor(d, "max_exp_avg_sq", p, what));
+    st->step(d.integer("step", 0, optim::kMaxRestoredCount));
+    st->exp_avg(paramStateTensor(d, "exp_avg", p));
+    st->exp_avg_sq(paramStateTensor(d, "exp_avg_sq", p));
+    if (const c10::IValue* m = d.find("max_exp_avg_sq"); m && !m->isNone())
+      st->max_exp_avg_sq(paramStateTensor(d, "max_exp_avg_sq", p));
     return st;
+  }
+  void checkStateFits(const torch::optim::OptimizerOptions& o, const torch::optim::OptimizerParamState& s,
+                      const std::string& what) const override {
+    if (static_cast<const Options&>(o).amsgrad() && !static_cast<const State&>(s).max_exp_avg_sq().defined())
+      throw InputError(what + ": its group uses amsgrad, but it has no max_exp_avg_sq");
   }
   void groupOptions(const torch::optim::OptimizerOptions& o, Dict& d) const override {
     const auto& s = static_cast<const Options&>(o);
@@ -120,19 +112,15 @@ class AdamLike : public detail::TorchBacked {
     d.insert("differentiable", false);
     d.insert("fused", false);
   }
-  void setGroupOptions(torch::optim::OptimizerOptions& o, const Dict& d,
-                       const std::string& what) const override {
+  void setGroupOptions(torch::optim::OptimizerOptions& o, const StateDict& d) const override {
     auto& s = static_cast<Options&>(o);
-    s.lr(numberAt(d, "lr", what));
-    if (!d.contains("betas")) throw InputError("optimizer state: " + what + " has no 'betas'");
-    c10::IValue betas = d.at("betas");
-    std::vector<c10::IValue> bs =
-        betas.isTuple() ? betas.toTupleRef().elements().vec() : betas.toListRef().vec();
-    if (bs.size() != 2) throw InputError("optimizer state: " + what + ".betas must hold 2 numbers");
-    s.betas(std::make_tuple(number(bs[0], what + ".betas"), number(bs[1], what + ".betas")));
-    s.eps(numberAt(d, "eps", what));
-    s.weight_decay(numberAt(d, "weight_decay", what));
-    s.amsgrad(numberAt(d, "amsgrad", what) != 0);
+    s.lr(d.number("lr", 0.0));
+    // PyTorch's constructor check: 0 <= beta < 1.
+    const std::vector<double> betas = d.numbers("betas", 2, 0.0, std::nextafter(1.0, 0.0));
+    s.betas(std::make_tuple(betas[0], betas[1]));
+    s.eps(d.number("eps", 0.0));
+    s.weight_decay(d.number("weight_decay", 0.0));
+    s.amsgrad(d.flag("amsgrad"));
   }
 };
 

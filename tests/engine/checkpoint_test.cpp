@@ -4,7 +4,7 @@
 #include <csignal>
 #include <filesystem>
 
-#include "engine/engine_support.hpp"
+#include "engine/checkpoint_support.hpp"
 #include "fmcib/engine/callbacks.hpp"
 #include "fmcib/engine/checkpoint.hpp"
 #include "fmcib/io/torch_file.hpp"
@@ -14,40 +14,7 @@ namespace fmcib::test {
 namespace {
 
 namespace fs = std::filesystem;
-using engine::RunContext;
 using engine::Trainer;
-
-/// A system whose every stateful part matters for exactness: shuffled noisy data, Adam, StepLR.
-std::shared_ptr<engine::System> statefulSystem() {
-  torch::manual_seed(3);
-  auto sys = makeSystem(std::make_shared<BlobDataset>(22, 3, 0.3), 3, 4);
-  optim::AdamOptions ao;
-  ao.lr = 0.05;
-  sys->optimizer = optim::makeAdam({optim::ParamGroup{sys->model->parameters(), {}}}, ao);
-  engine::SchedulerConfig sc;
-  sc.scheduler = std::make_shared<optim::StepLR>(sys->optimizer, 1, 0.7);
-  sys->scheduler = sc;
-  sys->datasets["val"] = std::make_shared<BlobDataset>(8, 3, 0.3, 11);
-  return sys;
-}
-
-std::shared_ptr<engine::ModelCheckpoint> checkpointTo(const fs::path& dir, int64_t everySteps = 0) {
-  engine::ModelCheckpointOptions o;
-  o.dirpath = dir.string();
-  o.saveLast = true;
-  o.saveTopK = -1;
-  o.everyNTrainSteps = everySteps;
-  o.everyNEpochs = everySteps ? 0 : 1;
-  return std::make_shared<engine::ModelCheckpoint>(o);
-}
-
-RunContext ctx(const std::string& ckpt = "") {
-  RunContext c;
-  c.seed = 42;
-  c.ckptPath = ckpt;
-  c.configYaml = "trainer: {}\n";
-  return c;
-}
 
 TEST(Checkpoint, HoldsLightningKeys) {
   const fs::path dir = tempDir("engine_ckpt_keys");

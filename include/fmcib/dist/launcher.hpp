@@ -8,7 +8,10 @@
 /// finish on their own (their collectives fail once the peer is gone), then SIGKILL; the launcher
 /// returns the first failure's status (128 + signal for a killed rank). SIGINT/SIGTERM sent to the
 /// launcher are forwarded to every rank (they finish the step, write last.ckpt, exit 130/143).
-/// Children die with the launcher (PR_SET_PDEATHSIG), so no rank outlives it.
+/// No rank outlives the launcher: each dies with it even when it is killed with SIGKILL
+/// (PR_SET_PDEATHSIG, armed before exec); the ranks share one process group, which the launcher
+/// kills whenever it returns or throws (a failure while starting rank k stops ranks 0..k-1), so
+/// processes the ranks started go too.
 #include <chrono>
 #include <string>
 #include <vector>

@@ -6,6 +6,7 @@
 #include <ATen/core/Dict.h>
 #include <ATen/core/ivalue.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,7 +46,11 @@ class Callback {
 
   /// State kept in checkpoints (best scores, counters). Default: none.
   virtual c10::impl::GenericDict state() const;
-  virtual void loadState(const c10::impl::GenericDict&) {}
+  /// Checks a state() dict restored from a checkpoint (every field's type and range) without
+  /// changing anything and returns what applies it, which cannot fail; InputError names the key
+  /// below `where`. Default: nothing to restore.
+  virtual std::function<void()> prepareLoad(const c10::impl::GenericDict& state, const std::string& where);
+  void loadState(const c10::impl::GenericDict& s) { prepareLoad(s, stateKey())(); }
 };
 
 using CallbackPtr = std::shared_ptr<Callback>;
@@ -55,8 +60,9 @@ using CallbackPtr = std::shared_ptr<Callback>;
 class CheckpointDirProvider {
  public:
   virtual ~CheckpointDirProvider() = default;
-  /// "" when the callback has no folder (yet).
-  virtual std::string checkpointDir(Trainer& trainer) = 0;
+  /// Where the interrupted run's last.ckpt goes: `<folder>/last.ckpt` when this run wrote it or
+  /// continues it, else Lightning's next free `last-vN.ckpt` (another run's file is never replaced).
+  virtual std::string lastCheckpointPath(Trainer& trainer) = 0;
 };
 
 }  // namespace fmcib::engine

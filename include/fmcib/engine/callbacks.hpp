@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,13 @@ struct ModelCheckpointOptions {
 /// Saves `<dirpath>/<filename>.ckpt` every N epochs (after training or after validation, as
 /// Lightning decides) and/or every N optimizer steps, keeping the best `save_top_k` by `monitor`
 /// (or the latest when there is none), plus `last.ckpt` with save_last.
+///
+/// Files: only checkpoints this process wrote into its own `dirpath` are ever replaced or deleted.
+/// A file of the same name from another run (or from the run being resumed) is kept and the new one
+/// gets Lightning's `-vN` suffix; the bookkeeping restored from a checkpoint (best_model_path,
+/// best_k_models, ...) is information only: it ranks the restored scores when the resumed run writes
+/// into the same folder, but its files are never deleted (unlike Lightning, which deletes them when
+/// they leave the top k). A resumed run in the same folder continues its `last.ckpt`.
 class ModelCheckpoint : public Callback, public CheckpointDirProvider {
  public:
   /// ConfigError for inconsistent options (save_top_k > 1 without monitor, bad mode, ...).
@@ -38,14 +46,17 @@ class ModelCheckpoint : public Callback, public CheckpointDirProvider {
   std::string stateKey() const override;
   bool disabledByFastDevRun() const override { return true; }
 
+  /// Also removes this folder's stale temporary files of interrupted writes (io::removeStaleTemporaries).
   void onFitStart(Trainer& trainer) override;
   void onTrainStepEnd(Trainer& trainer) override;
   void onValidationEnd(Trainer& trainer) override;
   void onTrainEpochEnd(Trainer& trainer) override;
-  std::string checkpointDir(Trainer& trainer) override;
+  /// The folder: dirpath, else `<log_dir>/checkpoints` with a logger, else `<default_root_dir>/checkpoints`.
+  std::string checkpointDir(Trainer& trainer);
+  std::string lastCheckpointPath(Trainer& trainer) override;
 
   c10::impl::GenericDict state() const override;
-  void loadState(const c10::impl::GenericDict& state) override;
+  std::function<void()> prepareLoad(const c10::impl::GenericDict& state, const std::string& where) override;
 
   const ModelCheckpointOptions& options() const { return options_; }
   const std::string& bestModelPath() const { return bestModelPath_; }
@@ -54,8 +65,21 @@ class ModelCheckpoint : public Callback, public CheckpointDirProvider {
   std::string formatName(const std::map<std::string, double>& values, const std::string& templ) const;
 
  private:
+  /// What a checkpoint restored (information only, see the class comment).
+  struct Restored {
+    std::string dirpath, bestModelPath, lastModelPath;
+    std::optional<double> bestModelScore;
+    std::map<std::string, double> bestK;
+  };
   bool saveOnTrainEpochEnd(Trainer& trainer) const;
   void save(Trainer& trainer);
+  /// Once per run, when the folder is known: adopts the restored bookkeeping if it is this folder's.
+  void adoptRestored(Trainer& trainer);
+  /// `path` unless a file of that name exists that this process did not write: then name-vN.ckpt.
+  std::string unusedName(const std::string& path) const;
+  void writeCheckpoint(Trainer& trainer, const std::string& path);
+  /// Deletes `path` if this process wrote it into its folder; otherwise leaves it.
+  void removeOwn(Trainer& trainer, const std::string& path);
   std::map<std::string, double> candidates(Trainer& trainer) const;
   bool better(double a, double b) const;
 
@@ -63,8 +87,12 @@ class ModelCheckpoint : public Callback, public CheckpointDirProvider {
   std::string dirpath_;
   int64_t lastGlobalStepSaved_ = -1;
   std::string bestModelPath_, lastModelPath_;
-  /// Restored from a checkpoint: this run continues that run's files (last.ckpt included).
-  bool restored_ = false;
+  std::optional<Restored> restored_;
+  bool adopted_ = false;
+  /// The restored state was this folder's: last.ckpt is continued.
+  bool continues_ = false;
+  /// Every checkpoint file this process wrote (only these are ever replaced or deleted).
+  std::set<std::string> written_;
   std::optional<double> bestModelScore_;
   std::map<std::string, double> bestK_;  ///< path → score
 };
@@ -107,7 +135,7 @@ class EarlyStopping : public Callback {
   void onValidationEnd(Trainer& trainer) override;
   void onTrainEpochEnd(Trainer& trainer) override;
   c10::impl::GenericDict state() const override;
-  void loadState(const c10::impl::GenericDict& state) override;
+  std::function<void()> prepareLoad(const c10::impl::GenericDict& state, const std::string& where) override;
   int64_t waitCount() const { return waitCount_; }
   double bestScore() const { return bestScore_; }
 

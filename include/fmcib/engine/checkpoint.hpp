@@ -11,6 +11,7 @@
 #include <ATen/core/ivalue.h>
 #include <torch/nn/module.h>
 
+#include <functional>
 #include <string>
 
 namespace fmcib::engine {
@@ -30,6 +31,10 @@ c10::IValue modelStateDict(const torch::nn::Module& model);
 /// unexpected key (a checkpoint of another model is rejected before anything is copied).
 void loadModelState(torch::nn::Module& model, const c10::impl::GenericDict& checkpoint,
                     const std::string& path);
+/// The checks of loadModelState (also each tensor's dtype family, layout and finiteness) without
+/// copying anything; the returned function copies.
+std::function<void()> prepareModelState(torch::nn::Module& model, const c10::impl::GenericDict& checkpoint,
+                                        const std::string& path);
 
 /// Dict access for checkpoint fields; InputError naming the file and key when absent or mistyped.
 c10::IValue checkpointField(const c10::impl::GenericDict& d, const std::string& key, const std::string& path);

@@ -62,7 +62,7 @@ class CsvLogger : public Logger {
   /// Cells of one row in the order their keys were logged ("step" last).
   using Row = std::vector<std::pair<std::string, std::string>>;
   void save();
-  void writeRows(std::ofstream& out, const std::vector<Row>& rows) const;
+  void writeRows(std::string& out, const std::vector<Row>& rows) const;
   CsvLoggerOptions options_;
   std::string logDir_;
   std::vector<std::string> columns_;
@@ -105,7 +105,7 @@ class TensorBoardLogger : public Logger {
   void writeRecord(const std::string& data);
   TensorBoardLoggerOptions options_;
   std::string logDir_, eventFile_;
-  std::ofstream out_;
+  int fd_ = -1;  ///< the event file
 };
 
 struct WandbLoggerOptions {

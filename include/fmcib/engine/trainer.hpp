@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -144,8 +145,9 @@ class Trainer {
   std::string logDir();
   /// Writes a checkpoint of the current state to `path` (rank 0; atomic).
   void saveCheckpoint(const std::string& path);
-  /// Where last.ckpt goes when a signal stops the run.
-  std::string interruptCheckpointDir();
+  /// Where last.ckpt goes when a signal stops the run (the checkpoint callback's folder, else
+  /// `<default_root_dir>/checkpoints`; another run's last.ckpt there is kept: last-vN.ckpt).
+  std::string interruptCheckpointPath();
 
  private:
   struct Loaders;
@@ -217,6 +219,8 @@ class Trainer {
   /// Lightning's evaluation step count of the run (val during fit, or validate / test).
   int64_t evalLogStep_ = 0;
   std::unique_ptr<dist::GradientReducer> reducer_;
+  /// last.ckpt files this trainer wrote without a checkpoint callback (replaced, never versioned).
+  std::set<std::string> ownLastCheckpoints_;
 };
 
 using TrainerPtr = std::shared_ptr<Trainer>;

@@ -9,7 +9,10 @@
 ///              rows (same image and seed);
 ///   warnings — patches clamped at the scan border (by how many voxels per axis), seeds just
 ///              outside the scan included (upstream's int() and clamp); training pads them, so they
-///              do not fail the check.
+///              do not fail the check; scans whose header (NRRD `data file:`, MetaImage
+///              `ElementDataFile`) reads its voxels from a file outside the scan's folder.
+/// Nothing about one row or one scan stops the check (an unusable path, a library error): it is
+/// reported as that row's problem.
 /// Rows are grouped by scan so each scan is read once; groups are spread over worker threads.
 #include <cstdint>
 #include <iosfwd>
@@ -58,9 +61,10 @@ enum class ProblemKind {
   kMissingLabel,
   kBadLabel,
   kDuplicateRow,
-  kBorderClamp,  ///< a warning
+  kBorderClamp,   ///< a warning
+  kExternalData,  ///< a warning: the scan's voxels come from a file outside its folder
 };
-constexpr int kNumProblemKinds = 9;
+constexpr int kNumProblemKinds = 10;
 /// Short name for tables: "missing scan", "seed in air", ...
 const char* problemKindName(ProblemKind kind);
 bool isWarning(ProblemKind kind);

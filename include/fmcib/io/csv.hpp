@@ -85,7 +85,8 @@ std::optional<double> parseNumber(const std::string& text);
 bool splitCsvRecord(const std::string& record, std::vector<std::string>& fields);
 /// Quotes a field when it holds a comma, quote, or line break.
 std::string quoteCsvField(const std::string& field);
-/// Writes header and rows (quoted where needed); RuntimeError when the file cannot be written.
+/// Writes header and rows (quoted where needed), atomically (io::AtomicFile); RuntimeError when
+/// the file cannot be written.
 void writeCsv(const std::string& path, const std::vector<std::string>& header,
               const std::vector<std::vector<std::string>>& rows);
 

@@ -12,6 +12,7 @@
 #include <ATen/core/ivalue.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,9 +54,15 @@ class Optimizer {
 
   /// PyTorch's state_dict layout (see above). Tensors are copies.
   virtual c10::impl::GenericDict state() const = 0;
+  /// Checks a state() dict completely without changing anything (group count, parameter indices,
+  /// state tensors' shapes and dtypes against the parameters, every hyper-parameter's type and
+  /// range) and returns what applies it, which cannot fail. InputError names the key below `where`
+  /// (e.g. "optimizer_states[0].state[3].exp_avg").
+  virtual std::function<void()> prepareLoad(const c10::impl::GenericDict& state,
+                                            const std::string& where = "optimizer state") = 0;
   /// Restores what state() returned (hyper-parameters of every group included, as PyTorch's
-  /// load_state_dict). InputError when the groups or parameter shapes do not match.
-  virtual void loadState(const c10::impl::GenericDict& state) = 0;
+  /// load_state_dict): prepareLoad, then apply. Nothing changes when it throws.
+  void loadState(const c10::impl::GenericDict& state) { prepareLoad(state)(); }
 };
 
 using OptimizerPtr = std::shared_ptr<Optimizer>;

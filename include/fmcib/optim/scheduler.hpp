@@ -12,11 +12,13 @@
 #include <ATen/core/ivalue.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "fmcib/optim/optimizer.hpp"
+#include "fmcib/optim/state_fields.hpp"
 
 namespace fmcib::optim {
 
@@ -33,8 +35,13 @@ class Scheduler {
   const OptimizerPtr& optimizer() const { return optimizer_; }
 
   virtual c10::impl::GenericDict state() const;
-  /// Restores what state() returned. InputError when it does not fit (other scheduler, group count).
-  virtual void loadState(const c10::impl::GenericDict& state);
+  /// Checks a state() dict completely (group count, every field's type and range) without changing
+  /// anything and returns what applies it, which cannot fail. InputError names the key below
+  /// `where` ("lr_schedulers[0].last_epoch"), e.g. for another scheduler's state.
+  virtual std::function<void()> prepareLoad(const c10::impl::GenericDict& state,
+                                            const std::string& where = "scheduler state");
+  /// Restores what state() returned: prepareLoad, then apply.
+  void loadState(const c10::impl::GenericDict& state) { prepareLoad(state)(); }
 
  protected:
   /// Sets initial_lr / base_lrs (ConfigError when lastEpoch ≠ −1 and a group has no initial_lr).
@@ -49,9 +56,10 @@ class Scheduler {
   virtual std::vector<double> chainedLr() = 0;
   /// _get_closed_form_lr(); defaults to chainedLr() as PyTorch does when a class has none.
   virtual std::vector<double> closedFormLr() { return chainedLr(); }
-  /// The subclass's hyper-parameters for state() / loadState().
+  /// The subclass's hyper-parameters for state() / loadState(): prepareFields checks them and
+  /// returns what sets them.
   virtual void saveFields(c10::impl::GenericDict& d) const = 0;
-  virtual void loadFields(const c10::impl::GenericDict& d) = 0;
+  virtual std::function<void()> prepareFields(const StateDict& d) = 0;
   std::vector<double> groupLrs() const;
   void applyLrs(const std::vector<double>& lrs);
 
@@ -75,7 +83,7 @@ class CosineAnnealingLR final : public Scheduler {
   std::vector<double> chainedLr() override;
   std::vector<double> closedFormLr() override;
   void saveFields(c10::impl::GenericDict& d) const override;
-  void loadFields(const c10::impl::GenericDict& d) override;
+  std::function<void()> prepareFields(const StateDict& d) override;
 
  private:
   double tMax_, etaMin_;
@@ -90,7 +98,7 @@ class StepLR final : public Scheduler {
   std::vector<double> chainedLr() override;
   std::vector<double> closedFormLr() override;
   void saveFields(c10::impl::GenericDict& d) const override;
-  void loadFields(const c10::impl::GenericDict& d) override;
+  std::function<void()> prepareFields(const StateDict& d) override;
 
  private:
   int64_t stepSize_;
@@ -108,7 +116,7 @@ class MultiStepLR final : public Scheduler {
   std::vector<double> chainedLr() override;
   std::vector<double> closedFormLr() override;
   void saveFields(c10::impl::GenericDict& d) const override;
-  void loadFields(const c10::impl::GenericDict& d) override;
+  std::function<void()> prepareFields(const StateDict& d) override;
 
  private:
   std::vector<int64_t> milestones_;  // sorted, with repeats
@@ -126,7 +134,7 @@ class LinearLR final : public Scheduler {
   std::vector<double> chainedLr() override;
   std::vector<double> closedFormLr() override;
   void saveFields(c10::impl::GenericDict& d) const override;
-  void loadFields(const c10::impl::GenericDict& d) override;
+  std::function<void()> prepareFields(const StateDict& d) override;
 
  private:
   double startFactor_, endFactor_;
@@ -141,12 +149,14 @@ class SequentialLR final : public Scheduler {
   std::string name() const override { return "torch.optim.lr_scheduler.SequentialLR"; }
   void step() override;
   c10::impl::GenericDict state() const override;
-  void loadState(const c10::impl::GenericDict& state) override;
+  std::function<void()> prepareLoad(const c10::impl::GenericDict& state, const std::string& where) override;
 
  protected:
   std::vector<double> chainedLr() override { return groupLrs(); }
   void saveFields(c10::impl::GenericDict&) const override {}
-  void loadFields(const c10::impl::GenericDict&) override {}
+  std::function<void()> prepareFields(const StateDict&) override {
+    return [] {};
+  }
 
  private:
   std::vector<SchedulerPtr> schedulers_;
