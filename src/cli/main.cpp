@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
       "fmcib: train and use the Foundation Model for Cancer Imaging Biomarkers (lighter-compatible configs)"};
   app.set_version_flag("--version", std::string("fmcib ") + FMCIB_VERSION);
   app.require_subcommand(1);
+  // One line, like every other error (CLI11's default adds a second "Run with --help" line).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "fmcib: usage error: " + std::string(e.what()) + " (--help lists the options)\n";
+  });
   fmcib::cli::GlobalOptions global;
   fmcib::cli::installCommands(app, global);
   try {
