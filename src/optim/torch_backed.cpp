@@ -97,11 +97,11 @@ void TorchBacked::setLr(size_t g, double lr) {
 std::optional<double> TorchBacked::momentum(size_t g) const {
   Dict d = stringDict();
   groupOptions(group(g).options(), d);
-  if (d.contains("momentum")) return number(d.at("momentum"), "momentum");
+  if (d.contains("momentum")) return stateNumber(d.at("momentum"), "momentum");
   if (d.contains("betas")) {
     const c10::IValue betas = d.at("betas");
     const auto bs = betas.isTuple() ? betas.toTupleRef().elements().vec() : betas.toListRef().vec();
-    if (!bs.empty()) return number(bs[0], "betas");
+    if (!bs.empty()) return stateNumber(bs[0], "betas");
   }
   return std::nullopt;
 }

@@ -51,7 +51,7 @@ TEST(InspectPreview, CentrePixelIsTheWindowedPatchCentre) {
   std::vector<PreviewPanel> panels;
   const RgbImage img = renderPreview(item, {7, {1.5, -2.5, 3.0}, "4", "/data/scan.nii.gz"}, o, &panels);
   ASSERT_EQ(panels.size(), 3u * 5u);  // pos raw, 2 pos views, neg raw, 1 neg view
-  const PreviewPanel& axial = panel(panels, "POS RAW", "AXIAL");
+  const PreviewPanel axial = panel(panels, "POS RAW", "AXIAL");
   EXPECT_EQ(axial.width, 24);
   EXPECT_EQ(axial.height, 20);
   EXPECT_EQ(axial.scale, 100 / 24);
@@ -71,15 +71,15 @@ TEST(InspectPreview, SlicesAreOrientedRadiologically) {
   const RgbImage img = renderPreview(item, {0, {0, 0, 0}, "-", "x.nrrd"}, o, &panels);
   const auto& a = item.positive.array;
   auto w = [&](int64_t z, int64_t y, int64_t x) { return windowValue(a[z][y][x].item<float>(), o); };
-  const PreviewPanel& axial = panel(panels, "POS RAW", "AXIAL");
+  const PreviewPanel axial = panel(panels, "POS RAW", "AXIAL");
   EXPECT_EQ(grey(img, axial, 0, 0), w(8, 0, 0));
   EXPECT_EQ(grey(img, axial, 23, 19), w(8, 19, 23));
   // Coronal and sagittal: superior (the highest z of an LPS patch) at the top.
-  const PreviewPanel& coronal = panel(panels, "POS RAW", "CORONAL");
+  const PreviewPanel coronal = panel(panels, "POS RAW", "CORONAL");
   EXPECT_EQ(coronal.height, 16);
   EXPECT_EQ(grey(img, coronal, 5, 0), w(15, 10, 5));
   EXPECT_EQ(grey(img, coronal, 5, 15), w(0, 10, 5));
-  const PreviewPanel& sagittal = panel(panels, "POS RAW", "SAGITTAL");
+  const PreviewPanel sagittal = panel(panels, "POS RAW", "SAGITTAL");
   EXPECT_EQ(sagittal.width, 20);
   EXPECT_EQ(grey(img, sagittal, 3, 0), w(15, 3, 12));
   EXPECT_GT(grey(img, sagittal, 3, 0), grey(img, sagittal, 3, 15));
