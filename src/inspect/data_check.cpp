@@ -16,6 +16,7 @@
 #include "fmcib/config/error.hpp"
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
+#include "fmcib/io/excerpt.hpp"
 #include "fmcib/io/image_io.hpp"
 
 namespace fmcib::inspect {
@@ -32,12 +33,7 @@ std::string trimmed(const std::string& s) {
 
 /// The cell as a finite number (same rules as CsvTable::number), or nullopt.
 std::optional<double> parseNumber(const std::string& cell) {
-  const std::string t = trimmed(cell);
-  if (t.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
+  return io::parseDecimal(cell);
 }
 
 bool isMissingText(const std::string& cell) {
@@ -210,7 +206,9 @@ void checkLabel(const DataCheckOptions& o, const io::CsvTable& t, size_t col, si
   };
   if (isMissingText(cell)) return add(ProblemKind::kMissingLabel, "label '" + *o.label + "' is missing");
   const auto v = parseNumber(cell);
-  if (!v) return add(ProblemKind::kBadLabel, "label '" + *o.label + "' = '" + cell + "' is not a number");
+  if (!v)
+    return add(ProblemKind::kBadLabel,
+               "label '" + *o.label + "' = '" + io::excerpt(cell) + "' is not a number");
   const LabelRule& rule = o.labelRule;
   if (rule.kind == LabelRule::Kind::kClasses &&
       (*v != std::trunc(*v) || *v < 0 || *v >= static_cast<double>(rule.numClasses)))
@@ -296,7 +294,7 @@ DatasetReport checkDataset(const DataCheckOptions& o) {
       const auto v = parseNumber(t.cell(r, c));
       if (!v) {
         addRow(ProblemKind::kBadCoordinate,
-               "column '" + t.header()[c] + "' = '" + t.cell(r, c) + "' is not a number");
+               "column '" + t.header()[c] + "' = '" + io::excerpt(t.cell(r, c)) + "' is not a number");
         numeric = false;
       } else {
         seed[static_cast<size_t>(a)] = *v;

@@ -1,18 +1,14 @@
 #include "fmcib/io/csv.hpp"
 
-// libfccp copies file names with strncpy; GCC warns inside its header when inlined here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstringop-truncation"
-#include <libfccp/csv.h>
-#pragma GCC diagnostic pop
-
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/io/excerpt.hpp"
 
 namespace fmcib::io {
 
@@ -72,45 +68,174 @@ CsvTable::CsvTable(std::string path, std::vector<std::string> header,
     for (size_t r = 0; r < rows_.size(); ++r) lines_.push_back(r + 2);
 }
 
+namespace {
+
+/// One pass over the file: RFC 4180 records (quoted fields may span lines), the same field rules as
+/// splitCsvRecord, each record's first line for messages. Linear in the file size.
+class RecordReader {
+ public:
+  RecordReader(const std::string& path, std::istream& in) : path_(path), in_(in) {}
+
+  /// The next record; false at the end of the file. `header` (null while reading it) and `row`
+  /// only name the place of an error.
+  bool next(std::vector<std::string>& fields, const std::vector<std::string>* header, size_t row) {
+    fields.clear();
+    std::string field;
+    bool quoted = false, wasQuoted = false, any = false;
+    recordLine_ = line_;
+    auto place = [&] {
+      const std::string column = header && fields.size() < header->size()
+                                     ? "column '" + excerpt((*header)[fields.size()]) + "'"
+                                     : "column " + std::to_string(fields.size() + 1);
+      return path_ + " line " + std::to_string(line_) +
+             (header ? " (row " + std::to_string(row) + ")" : std::string(" (header)")) + ", " + column;
+    };
+    auto endField = [&] {
+      if (fields.size() >= kMaxCsvColumns)
+        throw InputError(path_ + " line " + std::to_string(recordLine_) + " has more than " +
+                         std::to_string(kMaxCsvColumns) + " fields");
+      fields.push_back(std::move(field));
+      field.clear();
+      wasQuoted = false;
+    };
+    for (int c; (c = get()) != kEnd;) {
+      any = true;
+      if (c == '\0') throw InputError(place() + ": a NUL byte (binary data, or a UTF-16 file?)");
+      if (quoted) {
+        if (c == '"') {
+          if (peek() == '"') {
+            field += '"';
+            get();
+          } else {
+            quoted = false;
+          }
+        } else if (!(c == '\r' && peek() == '\n')) {  // CRLF inside quotes reads as LF
+          if (c == '\n') ++line_;
+          field += static_cast<char>(c);
+        }
+      } else if (c == ',') {
+        endField();
+      } else if (c == '\n' || (c == '\r' && peek() == '\n')) {
+        if (c == '\r') get();
+        ++line_;
+        endField();
+        return true;
+      } else if (c == '"' && field.empty() && !wasQuoted) {
+        quoted = wasQuoted = true;
+      } else {
+        field += static_cast<char>(c);  // a stray quote inside an unquoted field is kept (as pandas does)
+      }
+      if (field.size() > kMaxCsvFieldBytes)
+        throw InputError(place() + ": a field longer than " + std::to_string(kMaxCsvFieldBytes) +
+                         " bytes (an unclosed quote?) starting '" + excerpt(field) + "'");
+    }
+    if (quoted)
+      throw InputError(path_ + " line " + std::to_string(recordLine_) + ": a quoted field is never closed");
+    if (!any) return false;
+    endField();
+    return true;
+  }
+
+  size_t recordLine() const { return recordLine_; }
+  void skipByteOrderMark() {
+    if (peek() == 0xEF && fill(3) && static_cast<unsigned char>(buf_[pos_ + 1]) == 0xBB &&
+        static_cast<unsigned char>(buf_[pos_ + 2]) == 0xBF)
+      pos_ += 3;
+  }
+
+ private:
+  static constexpr int kEnd = -1;
+  /// At least `n` unread bytes in the buffer, unless the file ends first.
+  bool fill(size_t n) {
+    if (len_ - pos_ >= n) return true;
+    buf_.erase(0, pos_);
+    len_ -= pos_;
+    pos_ = 0;
+    buf_.resize(std::max<size_t>(n, 1 << 16));
+    while (len_ < n && in_) {
+      in_.read(&buf_[len_], static_cast<std::streamsize>(buf_.size() - len_));
+      len_ += static_cast<size_t>(in_.gcount());
+    }
+    if (in_.bad()) throw InputError("cannot read CSV file '" + path_ + "': read error");
+    return len_ - pos_ >= n;
+  }
+  int peek() { return fill(1) ? static_cast<unsigned char>(buf_[pos_]) : kEnd; }
+  int get() { return fill(1) ? static_cast<unsigned char>(buf_[pos_++]) : kEnd; }
+
+  const std::string& path_;
+  std::istream& in_;
+  std::string buf_;
+  size_t pos_ = 0, len_ = 0;
+  size_t line_ = 1, recordLine_ = 1;
+};
+
+}  // namespace
+
+std::optional<double> parseDecimal(const std::string& text) {
+  const size_t b = text.find_first_not_of(" \t");
+  if (b == std::string::npos) return std::nullopt;
+  const std::string t = text.substr(b, text.find_last_not_of(" \t") - b + 1);
+  // [+-] digits [. digits] [e [+-] digits], at least one digit before the exponent: no hex, inf or nan.
+  size_t i = t[0] == '+' || t[0] == '-' ? 1 : 0, digits = 0;
+  auto run = [&] {
+    size_t n = 0;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++n;
+    return n;
+  };
+  digits += run();
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    digits += run();
+  }
+  if (digits == 0) return std::nullopt;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (run() == 0) return std::nullopt;
+  }
+  if (i != t.size()) return std::nullopt;
+  const double v = std::strtod(t.c_str(), nullptr);
+  if (!std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 CsvTable CsvTable::read(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw InputError("CSV file '" + path + "' does not exist");
-  if (std::filesystem::is_directory(path)) throw InputError("CSV file '" + path + "' is a folder");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);  // before any open: a FIFO would block it
+  if (!fs::exists(status)) throw InputError("CSV file '" + path + "' does not exist");
+  if (fs::is_directory(status)) throw InputError("CSV file '" + path + "' is a folder");
+  if (!fs::is_regular_file(status)) throw InputError("CSV file '" + path + "' is not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read CSV file '" + path + "'");
+  RecordReader reader(path, in);
+  reader.skipByteOrderMark();
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   std::vector<size_t> lines;
-  try {
-    ::io::LineReader reader(path);
-    std::vector<std::string> fields;
-    bool first = true;
-    while (char* raw = reader.next_line()) {
-      std::string record(raw);
-      const size_t line = reader.get_file_line();
-      if (first && record.rfind("\xEF\xBB\xBF", 0) == 0) record.erase(0, 3);
-      // A quoted field may span lines: keep appending until the quotes close.
-      while (!splitCsvRecord(record, fields)) {
-        char* more = reader.next_line();
-        if (!more)
-          throw InputError(path + " line " + std::to_string(line) + ": a quoted field is never closed");
-        record += '\n';
-        record += more;
-      }
-      if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
-      if (first) {
-        header = fields;
-        first = false;
-        continue;
-      }
-      if (fields.size() != header.size())
-        throw InputError(path + " line " + std::to_string(line) + " (row " + std::to_string(rows.size()) +
-                         ") has " + std::to_string(fields.size()) + " fields, the header has " +
-                         std::to_string(header.size()));
-      rows.push_back(fields);
-      lines.push_back(line);
+  std::vector<std::string> fields;
+  bool first = true;
+  size_t cells = 0;
+  while (reader.next(fields, first ? nullptr : &header, rows.size())) {
+    if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
+    const size_t line = reader.recordLine();
+    if (first) {
+      header = fields;
+      first = false;
+      continue;
     }
-    if (first) throw InputError("CSV file '" + path + "' is empty (no header line)");
-  } catch (const ::io::error::base& e) {
-    throw InputError("cannot read CSV file '" + path + "': " + e.what());
+    if (fields.size() != header.size())
+      throw InputError(path + " line " + std::to_string(line) + " (row " + std::to_string(rows.size()) +
+                       ") has " + std::to_string(fields.size()) + " fields, the header has " +
+                       std::to_string(header.size()));
+    cells += fields.size();
+    if (cells > kMaxCsvCells)
+      throw InputError(path + " has more than " + std::to_string(kMaxCsvCells) + " cells (line " +
+                       std::to_string(line) + ")");
+    rows.push_back(fields);
+    lines.push_back(line);
   }
+  if (first) throw InputError("CSV file '" + path + "' is empty (no header line)");
   return CsvTable(path, std::move(header), std::move(rows), std::move(lines));
 }
 
@@ -127,11 +252,11 @@ std::optional<size_t> CsvTable::findColumn(const std::string& name) const {
 void CsvTable::requireColumns(const std::vector<std::string>& required) const {
   std::string missing;
   for (const auto& name : required)
-    if (!findColumn(name)) missing += (missing.empty() ? "'" : ", '") + name + "'";
+    if (!findColumn(name)) missing += (missing.empty() ? "'" : ", '") + excerpt(name) + "'";
   if (missing.empty()) return;
   std::string all, present;
   for (const auto& name : required) all += (all.empty() ? "" : ", ") + name;
-  for (const auto& name : header_) present += (present.empty() ? "" : ", ") + name;
+  for (const auto& name : header_) present += (present.empty() ? "" : ", ") + excerpt(name);
   throw InputError(path_ + " is missing column(s) " + missing + "; required columns: " + all +
                    "; columns present: " + present);
 }
@@ -144,20 +269,14 @@ size_t CsvTable::column(const std::string& name) const {
 
 std::string CsvTable::where(size_t row, size_t column) const {
   return path_ + " row " + std::to_string(row) + " (line " + std::to_string(lineOf(row)) + "), column '" +
-         header_.at(column) + "'";
+         excerpt(header_.at(column)) + "'";
 }
 
 double CsvTable::number(size_t row, size_t column) const {
   const std::string& text = cell(row, column);
-  size_t b = text.find_first_not_of(" \t");
-  size_t e = text.find_last_not_of(" \t");
-  const std::string trimmed = b == std::string::npos ? "" : text.substr(b, e - b + 1);
-  char* end = nullptr;
-  errno = 0;
-  const double v = trimmed.empty() ? 0.0 : std::strtod(trimmed.c_str(), &end);
-  if (trimmed.empty() || end != trimmed.c_str() + trimmed.size() || !std::isfinite(v))
-    throw InputError(where(row, column) + ": '" + text + "' is not a number");
-  return v;
+  const auto v = parseDecimal(text);
+  if (!v) throw InputError(where(row, column) + ": '" + excerpt(text) + "' is not a number");
+  return *v;
 }
 
 void writeCsv(const std::string& path, const std::vector<std::string>& header,
