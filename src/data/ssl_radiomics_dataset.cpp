@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "fmcib/data/image_path.hpp"
 #include "fmcib/data/stage_timer.hpp"
 #include "fmcib/io/image_io.hpp"
 
@@ -62,13 +63,17 @@ void SSLRadiomicsDataset::checkIndex(int64_t index) const {
                        std::to_string(size()) + " rows");
 }
 
+std::string resolveImagePath(const std::string& raw, const std::string& csvPath) {
+  const fs::path p(raw);
+  std::error_code ec;  // the throwing fs::exists would end a worker thread with std::terminate
+  if (p.is_absolute() || fs::exists(p, ec)) return raw;
+  const fs::path besideCsv = fs::path(csvPath).parent_path() / p;
+  return fs::exists(besideCsv, ec) ? besideCsv.string() : raw;
+}
+
 std::string SSLRadiomicsDataset::imagePath(int64_t index) const {
   checkIndex(index);
-  const std::string& raw = table_->cell(static_cast<size_t>(index), imageColumn_);
-  const fs::path p(raw);
-  if (p.is_absolute() || fs::exists(p)) return raw;
-  const fs::path besideCsv = fs::path(table_->path()).parent_path() / p;
-  return fs::exists(besideCsv) ? besideCsv.string() : raw;
+  return resolveImagePath(table_->cell(static_cast<size_t>(index), imageColumn_), table_->path());
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/data/image_path.hpp"
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
 #include "fmcib/io/excerpt.hpp"
@@ -53,15 +54,6 @@ std::string vec(const io::Vec3& v) {
   return "(" + fmt(v[0]) + ", " + fmt(v[1]) + ", " + fmt(v[2]) + ")";
 }
 
-/// The image path as SSLRadiomicsDataset resolves it: absolute, or from the current folder when it
-/// exists there, else beside the CSV.
-std::string resolveImagePath(const std::string& raw, const std::string& csvPath) {
-  const fs::path p(raw);
-  if (p.is_absolute() || fs::exists(p)) return raw;
-  const fs::path besideCsv = fs::path(csvPath).parent_path() / p;
-  return fs::exists(besideCsv) ? besideCsv.string() : raw;
-}
-
 struct RowSeed {
   int64_t row;
   io::Vec3 seed;
@@ -77,10 +69,24 @@ class ScanChecker {
   ScanChecker(const DataCheckOptions& options, const io::CsvTable& table)
       : options_(options), table_(table) {}
 
+  /// The group's problems; never throws (it runs on worker threads), whatever the path holds.
   std::vector<Problem> check(const ScanGroup& group, bool& read) const {
+    try {
+      return checkGroup(group, read);
+    } catch (const std::exception& e) {
+      std::vector<Problem> out;
+      for (const RowSeed& r : group.rows)
+        add(out, r.row, ProblemKind::kUnreadableScan, firstLine(e.what()), "");
+      return out;
+    }
+  }
+
+ private:
+  std::vector<Problem> checkGroup(const ScanGroup& group, bool& read) const {
     std::vector<Problem> out;
     read = false;
-    if (!fs::exists(group.path)) {
+    std::error_code ec;  // a path the system cannot look up (too long, no access) is for readImage to name
+    if (!fs::exists(group.path, ec) && !ec) {
       for (const RowSeed& r : group.rows)
         add(out, r.row, ProblemKind::kMissingScan, "image '" + group.path + "' does not exist", "");
       return out;
@@ -113,7 +119,6 @@ class ScanChecker {
     return out;
   }
 
- private:
   static std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
   void add(std::vector<Problem>& out, int64_t row, ProblemKind kind, std::string message,
@@ -300,7 +305,7 @@ DatasetReport checkDataset(const DataCheckOptions& o) {
         seed[static_cast<size_t>(a)] = *v;
       }
     }
-    const std::string path = resolveImagePath(t.cell(r, ci), o.csvPath);
+    const std::string path = data::resolveImagePath(t.cell(r, ci), o.csvPath);
     auto [it, fresh] = groupOf.emplace(path, groups.size());
     if (fresh) groups.push_back({path, {}});
     if (!numeric) continue;

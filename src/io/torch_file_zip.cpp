@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
+#include "bounded_file.hpp"
 #include "torch_file_unpickler.hpp"
 
 namespace fmcib::io::detail {
@@ -28,30 +28,15 @@ uint64_t le(const unsigned char* p, int n) {
   return v;
 }
 
-class File {
+class File : public BoundedFile {
  public:
-  explicit File(const std::string& path) : in_(path, std::ios::binary) {
-    in_.seekg(0, std::ios::end);
-    size_ = in_ ? static_cast<uint64_t>(in_.tellg()) : 0;
-  }
-  uint64_t size() const { return size_; }
-  /// `n` bytes at `offset`, or false when they are not all in the file.
-  bool read(uint64_t offset, size_t n, unsigned char* out) {
-    if (offset > size_ || n > size_ - offset) return false;
-    in_.clear();
-    in_.seekg(static_cast<std::streamoff>(offset));
-    in_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n));
-    return static_cast<size_t>(in_.gcount()) == n;
-  }
+  using BoundedFile::BoundedFile;
+  using BoundedFile::read;
   std::vector<unsigned char> read(uint64_t offset, size_t n, const char* what) {
     std::vector<unsigned char> b(n);
     if (!read(offset, n, b.data())) bad(std::string(what) + " lies beyond the end of the file");
     return b;
   }
-
- private:
-  std::ifstream in_;
-  uint64_t size_ = 0;
 };
 
 struct Entry {
