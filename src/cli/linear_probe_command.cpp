@@ -22,7 +22,7 @@ std::vector<double> parseCs(const std::string& text) {
   std::istringstream in(text);
   std::string part;
   while (std::getline(in, part, ',')) {
-    const std::optional<double> v = io::parseNumber(part);
+    const std::optional<double> v = io::parseDecimal(part);
     if (!v) throw ConfigError("--C: '" + part + "' is not a number (expected e.g. --C 0.01,0.1,1)");
     Cs.push_back(*v);
   }

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -176,6 +178,24 @@ bool parseNumbers(const std::string& text, std::array<T, N>& out) {
   return !(in >> rest);
 }
 
+/// Why `g` (with `type`) cannot be a scan's geometry, or "" — every field is checked, since a
+/// tampered header whose sizes multiply (and wrap) back to the file's length would otherwise pass.
+std::string badGeometry(const io::ImageGeometry& g, io::PixelType type, int64_t& bytes) {
+  bytes = static_cast<int64_t>(io::pixelSize(type));
+  for (int a = 0; a < 3; ++a) {
+    if (g.size[a] < 1 || __builtin_mul_overflow(bytes, g.size[a], &bytes)) return "bad DimSize";
+    if (!(std::isfinite(g.spacing[a]) && g.spacing[a] > 0)) return "bad ElementSpacing";
+    if (!std::isfinite(g.origin[a])) return "bad Offset";
+  }
+  for (double d : g.direction)
+    if (!std::isfinite(d)) return "bad TransformMatrix";
+  const auto& m = g.direction;
+  const double det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
+                     m[2] * (m[3] * m[7] - m[4] * m[6]);
+  if (!(std::abs(det) > 1e-6)) return "singular TransformMatrix";
+  return "";
+}
+
 }  // namespace
 
 io::Volume MemoryScanSource::region(const io::Index3& start, const io::Index3& size) const {
@@ -209,7 +229,8 @@ ScanSourcePtr openCacheEntry(const std::string& path, const SourceStamp& stamp, 
     if (why) *why = reason;
     return nullptr;
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted under the entry's name must not block the open (checked below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return fail(errno == ENOENT ? "missing" : std::string("unreadable: ") + std::strerror(errno));
   // The fd stays open (and the data readable) even if another process replaces the entry.
   struct Closer {
@@ -219,6 +240,9 @@ ScanSourcePtr openCacheEntry(const std::string& path, const SourceStamp& stamp, 
       if (!keep) ::close(fd);
     }
   } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail("cannot stat");
+  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
   std::string text(4096, '\0');
   const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
   if (n <= 0) return fail("empty");
@@ -245,10 +269,14 @@ ScanSourcePtr openCacheEntry(const std::string& path, const SourceStamp& stamp, 
   if (!type) return fail("unknown ElementType " + f["ElementType"]);
   if (f["BinaryDataByteOrderMSB"] != (hostIsBigEndian() ? "True" : "False"))
     return fail("foreign byte order");
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return fail("cannot stat");
-  const int64_t expected =
-      static_cast<int64_t>(headerLength) + g.numVoxels() * static_cast<int64_t>(io::pixelSize(*type));
+  int64_t voxelBytes = 0;
+  if (const std::string bad = badGeometry(g, *type, voxelBytes); !bad.empty())
+    return fail("malformed geometry (" + bad + ")");
+  if (f["NDims"] != "3" || f["BinaryData"] != "True" || f["CompressedData"] != "False")
+    return fail("not an uncompressed binary 3D entry");
+  if (voxelBytes > INT64_MAX - static_cast<int64_t>(headerLength))
+    return fail("malformed geometry (too large)");
+  const int64_t expected = static_cast<int64_t>(headerLength) + voxelBytes;
   if (static_cast<int64_t>(st.st_size) != expected)
     return fail("truncated (" + std::to_string(st.st_size) + " bytes, expected " + std::to_string(expected) +
                 ")");

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "fmcib/data/image_path.hpp"
 #include "fmcib/data/load_image.hpp"
 #include "fmcib/data/stage_timer.hpp"
 #include "fmcib/io/image_io.hpp"
@@ -71,6 +72,10 @@ void SSLRadiomicsDataset::checkIndex(int64_t index) const {
   if (index < 0 || index >= size())
     throw RuntimeError("index " + std::to_string(index) + " out of range for " + table_->path() + " with " +
                        std::to_string(size()) + " rows");
+}
+
+std::string resolveImagePath(const std::string& raw, const std::string& csvPath) {
+  return resolveDataPath(raw, fs::path(csvPath).parent_path().string());
 }
 
 std::string SSLRadiomicsDataset::imagePath(int64_t index) const {

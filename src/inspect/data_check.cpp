@@ -15,8 +15,10 @@
 #include <thread>
 
 #include "fmcib/config/error.hpp"
+#include "fmcib/data/image_path.hpp"
 #include "fmcib/data/ssl_radiomics_dataset.hpp"
 #include "fmcib/io/csv.hpp"
+#include "fmcib/io/excerpt.hpp"
 #include "fmcib/io/image_data_files.hpp"
 #include "fmcib/io/image_io.hpp"
 
@@ -34,12 +36,7 @@ std::string trimmed(const std::string& s) {
 
 /// The cell as a finite number (same rules as CsvTable::number), or nullopt.
 std::optional<double> parseNumber(const std::string& cell) {
-  const std::string t = trimmed(cell);
-  if (t.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
+  return io::parseDecimal(cell);
 }
 
 bool isMissingText(const std::string& cell) {
@@ -57,17 +54,6 @@ std::string fmt(double v, int precision = 1) {
 
 std::string vec(const io::Vec3& v) {
   return "(" + fmt(v[0]) + ", " + fmt(v[1]) + ", " + fmt(v[2]) + ")";
-}
-
-/// The image path as SSLRadiomicsDataset resolves it: absolute, or from the current folder when it
-/// exists there, else beside the CSV. A path the system cannot even look up (too long, ...) stays
-/// as it is; checking the scan reports it.
-std::string resolveImagePath(const std::string& raw, const std::string& csvPath) {
-  const fs::path p(raw);
-  std::error_code ec;
-  if (p.is_absolute() || fs::exists(p, ec)) return raw;
-  const fs::path besideCsv = fs::path(csvPath).parent_path() / p;
-  return fs::exists(besideCsv, ec) ? besideCsv.string() : raw;
 }
 
 /// A path for a message: long ones are cut in the middle.
@@ -262,11 +248,13 @@ void checkLabel(const DataCheckOptions& o, const io::CsvTable& t, size_t col, si
   };
   if (isMissingText(cell)) return add(ProblemKind::kMissingLabel, "label '" + *o.label + "' is missing");
   const auto v = parseNumber(cell);
-  if (!v) return add(ProblemKind::kBadLabel, "label '" + *o.label + "' = '" + cell + "' is not a number");
+  if (!v)
+    return add(ProblemKind::kBadLabel,
+               "label '" + *o.label + "' = '" + io::excerpt(cell) + "' is not a number");
   // Training applies int() to every label, as upstream: a fractional one silently becomes another.
   if (std::isfinite(*v) && *v != std::trunc(*v) && std::abs(*v) < 9.2e18)
     return add(ProblemKind::kBadLabel,
-               "label '" + *o.label + "' = '" + cell +
+               "label '" + *o.label + "' = '" + io::excerpt(cell) +
                    "' is not an integer: training truncates it with int(), as upstream, to " +
                    std::to_string(static_cast<int64_t>(std::trunc(*v))));
   const LabelRule& rule = o.labelRule;
@@ -321,7 +309,7 @@ class RowChecker {
         seed[a] = *v;
       }
     }
-    const std::string path = resolveImagePath(t_.cell(r, ci_), o_.csvPath);
+    const std::string path = data::resolveImagePath(t_.cell(r, ci_), o_.csvPath);
     auto [it, fresh] = groupOf_.emplace(path, groups_.size());
     if (fresh) groups_.push_back({path, {}});
     if (!numeric) return;

@@ -1,7 +1,8 @@
 // DICOM series through GDCM: a folder is read as its largest series (slices sorted along the slice
-// normal by GDCMSeriesFileNames), and a volume is written as a CT series with per-slice position.
+// normal, as GDCMSeriesFileNames sorts them), and a volume is written as a CT series with per-slice
+// position.
+#include <gdcmSerieHelper.h>
 #include <itkGDCMImageIO.h>
-#include <itkGDCMSeriesFileNames.h>
 #include <itkImageSeriesReader.h>
 #include <itkImageSeriesWriter.h>
 #include <itkMetaDataObject.h>
@@ -20,22 +21,47 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> seriesFiles(const std::string& folder, std::string* uid = nullptr) {
-  auto names = itk::GDCMSeriesFileNames::New();
-  names->SetUseSeriesDetails(true);
-  std::vector<std::string> best;
-  try {
-    names->SetDirectory(folder);
-    for (const auto& id : names->GetSeriesUIDs()) {
-      auto files = names->GetFileNames(id);
-      if (files.size() > best.size()) {
-        best = files;
-        if (uid) *uid = id;
-      }
-    }
-  } catch (const itk::ExceptionObject& e) {
-    throw InputError("cannot read the DICOM folder '" + folder + "': " + detail::itkMessage(e));
+/// GDCM's own series grouping and slice ordering (what itk::GDCMSeriesFileNames runs, with series
+/// details on), fed only the files checkDicomFolder walked: GDCM's directory scan would parse every
+/// file in the folder, and it parses anything (a file of zeros made it allocate a gigabyte).
+class CheckedSeries : public gdcm::SerieHelper {
+ public:
+  explicit CheckedSeries(const std::string& folder) {
+    SetUseSeriesDetails(true);
+    CreateDefaultUniqueSeriesIdentifier();
+    for (const std::string& file : detail::checkDicomFolder(folder)) AddFileName(file);
   }
+
+  /// (id, files in slice order) of every series, in GDCM's order of ids.
+  std::vector<std::pair<std::string, std::vector<std::string>>> series() {
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    for (gdcm::FileList* list = GetFirstSingleSerieUIDFileSet(); list;
+         list = GetNextSingleSerieUIDFileSet()) {
+      if (list->empty()) continue;
+      const std::string id = CreateUniqueSeriesIdentifier((*list)[0]);
+      OrderFileList(list);
+      std::vector<std::string> files;
+      for (const auto& f : *list) files.push_back(f->filename);
+      out.emplace_back(id, std::move(files));
+    }
+    return out;
+  }
+};
+
+std::vector<std::pair<std::string, std::vector<std::string>>> folderSeries(const std::string& folder) {
+  try {
+    return CheckedSeries(folder).series();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError("cannot read the DICOM folder '" + folder + "': " + e.what());
+  }
+}
+
+std::vector<std::string> seriesFiles(const std::string& folder) {
+  std::vector<std::string> best;
+  for (auto& [id, files] : folderSeries(folder))
+    if (files.size() > best.size()) best = std::move(files);
   if (best.empty()) throw InputError("folder '" + folder + "' holds no DICOM series");
   return best;
 }
@@ -152,15 +178,8 @@ ImageInfo readDicomSeriesInfo(const std::string& folder) {
 
 std::vector<std::string> dicomSeriesIds(const std::string& folder) {
   ensureImageIOFactories();
-  auto names = itk::GDCMSeriesFileNames::New();
-  names->SetUseSeriesDetails(true);
   std::vector<std::pair<size_t, std::string>> ids;
-  try {
-    names->SetDirectory(folder);
-    for (const auto& id : names->GetSeriesUIDs()) ids.emplace_back(names->GetFileNames(id).size(), id);
-  } catch (const itk::ExceptionObject& e) {
-    throw InputError("cannot read the DICOM folder '" + folder + "': " + detail::itkMessage(e));
-  }
+  for (const auto& [id, files] : folderSeries(folder)) ids.emplace_back(files.size(), id);
   std::stable_sort(ids.begin(), ids.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<std::string> out;
   for (auto& p : ids) out.push_back(p.second);

@@ -2,20 +2,26 @@
 // itk::Image<T, 3> reader fills a buffer that the Volume adopts without a copy.
 #include "fmcib/io/image_io.hpp"
 
+#include <itkGDCMImageIO.h>
 #include <itkGDCMImageIOFactory.h>
+#include <itkGiplImageIO.h>
 #include <itkGiplImageIOFactory.h>
 #include <itkImage.h>
 #include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
 #include <itkImageIOFactory.h>
+#include <itkMetaImageIO.h>
 #include <itkMetaImageIOFactory.h>
+#include <itkNiftiImageIO.h>
 #include <itkNiftiImageIOFactory.h>
+#include <itkNrrdImageIO.h>
 #include <itkNrrdImageIOFactory.h>
 #include <itkObjectFactoryBase.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "fmcib/io/atomic_file.hpp"
@@ -96,14 +102,78 @@ std::string itkMessage(const itk::ExceptionObject& e) {
 
 namespace {
 
-itk::ImageIOBase::Pointer openImageIO(const std::string& path) {
-  if (!fs::exists(path)) throw InputError("image '" + path + "' does not exist");
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::ReadMode);
-  if (!io)
-    throw InputError("image '" + path +
-                     "' is not in a format ITK reads (expected .nii, .nii.gz, .nrrd, .mha, .mhd, "
-                     ".gipl, DICOM, or a folder holding a DICOM series)");
+enum class Format { kNifti, kMeta, kNrrd, kGipl, kDicom };
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+                                                 [](char a, char b) { return std::tolower(a) == b; });
+}
+
+/// Whether `path` is a folder (a DICOM series); InputError unless it is that or a regular file.
+/// Checked before anything opens the path: opening a FIFO blocks until a writer comes.
+bool isFolder(const std::string& path) {
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw InputError("image '" + path + "' cannot be accessed: " + ec.message());
+  if (!fs::exists(st)) throw InputError("image '" + path + "' does not exist");
+  if (fs::is_directory(st)) return true;
+  if (!fs::is_regular_file(st))
+    throw InputError("image '" + path + "' is not a regular file or a folder (a FIFO, device or socket?)");
+  return false;
+}
+
+[[noreturn]] void unknownFormat(const std::string& path) {
+  throw InputError("image '" + path +
+                   "' is not in a format ITK reads (expected .nii, .nii.gz, .nrrd, .mha, .mhd, "
+                   ".gipl, DICOM, or a folder holding a DICOM series)");
+}
+
+/// The format, from the extension, else from the content (NRRD magic, DICOM). The reader is chosen
+/// here rather than by ITK's factory, which would offer a file every reader in turn, GDCM included.
+Format formatOf(const std::string& path) {
+  for (const char* ext : {".nii", ".nii.gz", ".hdr", ".hdr.gz", ".img", ".img.gz"})
+    if (endsWith(path, ext)) return Format::kNifti;
+  if (endsWith(path, ".mha") || endsWith(path, ".mhd")) return Format::kMeta;
+  if (endsWith(path, ".nrrd") || endsWith(path, ".nhdr")) return Format::kNrrd;
+  if (endsWith(path, ".gipl") || endsWith(path, ".gipl.gz")) return Format::kGipl;
+  char magic[7] = {};
+  std::ifstream(path, std::ios::binary).read(magic, sizeof magic);
+  if (std::string(magic, sizeof magic) == "NRRD000") return Format::kNrrd;
+  if (detail::checkDicomFile(path)) return Format::kDicom;
+  unknownFormat(path);
+}
+
+/// The format's reader with the header read, after the format's own checks. `layout` receives
+/// where NIfTI voxels are; `voxels`: the caller reads them (compressed voxels are counted).
+itk::ImageIOBase::Pointer openImageIO(const std::string& path, Format format, bool voxels,
+                                      detail::NiftiLayout* layout) {
+  itk::ImageIOBase::Pointer io;
+  switch (format) {
+    case Format::kNifti: {
+      const detail::NiftiLayout l = detail::checkNifti(path, voxels);
+      if (layout) *layout = l;
+      io = itk::NiftiImageIO::New();
+      break;
+    }
+    case Format::kMeta:
+      detail::checkMetaImage(path, voxels);
+      io = itk::MetaImageIO::New();
+      break;
+    case Format::kNrrd:
+      detail::checkNrrd(path);
+      io = itk::NrrdImageIO::New();
+      break;
+    case Format::kGipl:
+      detail::checkGipl(path, voxels);
+      io = itk::GiplImageIO::New();
+      break;
+    case Format::kDicom:
+      io = itk::GDCMImageIO::New();  // formatOf walked the file
+      break;
+  }
   try {
+    if (!io->CanReadFile(path.c_str())) unknownFormat(path);
     io->SetFileName(path);
     io->ReadImageInformation();
   } catch (const itk::ExceptionObject& e) {
@@ -138,26 +208,25 @@ void writeTyped(const Volume& volume, const std::string& file, bool compress, co
   }
 }
 
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-                                                 [](char a, char b) { return std::tolower(a) == b; });
-}
-
 }  // namespace
 
 Volume readImage(const std::string& path) {
   ensureImageIOFactories();
-  if (fs::is_directory(path)) return detail::readDicomSeries(path);
-  auto io = openImageIO(path);
+  if (isFolder(path)) return detail::readDicomSeries(path);
+  const Format format = formatOf(path);
+  detail::NiftiLayout layout;
+  auto io = openImageIO(path, format, true, &layout);
   const PixelType type = detail::pixelTypeFromIO(*io, path);
-  detail::checkNiftiComplete(path, static_cast<uint64_t>(io->GetImageSizeInBytes()));
-  return dispatchPixelType(type, [&](auto tag) { return readTyped<decltype(tag)>(path, io.GetPointer()); });
+  Volume v =
+      dispatchPixelType(type, [&](auto tag) { return readTyped<decltype(tag)>(path, io.GetPointer()); });
+  if (format == Format::kNifti) detail::checkNiftiRead(layout, v);
+  return v;
 }
 
 ImageInfo readImageInfo(const std::string& path) {
   ensureImageIOFactories();
-  if (fs::is_directory(path)) return detail::readDicomSeriesInfo(path);
-  auto io = openImageIO(path);
+  if (isFolder(path)) return detail::readDicomSeriesInfo(path);
+  auto io = openImageIO(path, formatOf(path), false, nullptr);
   ImageInfo info;
   info.pixelType = detail::pixelTypeFromIO(*io, path);
   const unsigned dims = std::min(3u, io->GetNumberOfDimensions());

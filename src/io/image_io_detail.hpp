@@ -4,8 +4,11 @@
 #include <itkImageIOBase.h>
 #include <itkImportImageContainer.h>
 
+#include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "fmcib/config/error.hpp"
 #include "fmcib/io/image_io.hpp"
@@ -16,9 +19,62 @@ PixelType pixelTypeFromIO(const itk::ImageIOBase& io, const std::string& path);
 void checkDimensions(const itk::ImageIOBase& io, const std::string& path);
 std::string itkMessage(const itk::ExceptionObject& e);
 
-/// InputError when a .nii/.nii.gz file holds fewer voxel bytes than its header announces
-/// (niftilib would silently zero-fill them).
-void checkNiftiComplete(const std::string& path, uint64_t imageBytes);
+// Checks before ITK (niftilib, MetaIO, teem, GDCM) parses a file: those libraries abort, loop or
+// read garbage on malformed headers, so each format's header is validated here first and the file
+// must hold every voxel it announces. InputError names the file and the field.
+
+/// Where a NIfTI file's voxels are and how checkNiftiRead confirms them after the read.
+struct NiftiLayout {
+  std::string dataPath;  // the .img of a .hdr/.img pair, else the file itself
+  bool gzipped = false;
+  uint64_t voxOffset = 0, voxelBytes = 0;
+  std::optional<PixelType> storedType;  // the type ITK returns when it reads the stored bytes as they are
+  bool verifyAfterRead = false;         // a .gz file whose gzip trailer confirms the voxels after the read
+};
+/// NIfTI-1/2 and Analyze headers: dimensions, datatype, spacing, finite q/sform when in use,
+/// vox_offset; an uncompressed file must hold every voxel. With `voxels` (they will be read) a
+/// compressed one is inflated once to count them, unless checkNiftiRead can confirm them from the
+/// gzip trailer.
+NiftiLayout checkNifti(const std::string& path, bool voxels);
+/// After ITK read `v` from a file checkNifti allowed to verify late: its CRC-32 (with the header
+/// bytes) must match the gzip trailer, else the stream is inflated and counted.
+void checkNiftiRead(const NiftiLayout& layout, const Volume& v);
+/// GIPL headers (sizes, type, spacing, origin) and the voxels behind them (GiplImageIO reads
+/// whatever is there and leaves the rest of its buffer as it was).
+void checkGipl(const std::string& path, bool voxels);
+/// The first `n` bytes of a file, through gzip when `gz`; fewer when it is shorter.
+std::vector<unsigned char> fileHead(const std::string& path, bool gz, size_t n);
+/// InputError unless the gzip file `path` inflates, without a stream error, to at least `need` bytes.
+void checkGzipInflates(const std::string& path, uint64_t need);
+/// MetaImage headers (NDims, DimSize, geometry, ElementType, HeaderSize, compression) and their
+/// data files (regular, long enough; with `voxels`, compressed streams inflate to every voxel).
+void checkMetaImage(const std::string& path, bool voxels);
+// Shared by the text-header checks (MetaImage, NRRD).
+std::string trimText(const std::string& s);  // without surrounding spaces, tabs and CRs
+std::vector<std::string> splitWords(const std::string& s);
+/// A data file named in `header`: absolute, else relative to the header's folder.
+std::string besideHeader(const std::string& header, const std::string& name);
+/// The size of `data`, the data file of `image`; InputError unless it is a regular file.
+uint64_t dataFileSize(const std::string& image, const std::string& data);
+/// InputError when `file` (the image itself or its data file) holds fewer than `need` bytes.
+void checkHolds(const std::string& image, const std::string& file, uint64_t have, uint64_t need);
+/// NRRD headers (dimension, sizes, type, encoding, orientation) and their data files.
+void checkNrrd(const std::string& path);
+/// DICOM element structure (nesting up to kMaxDicomNesting, lengths within their containers,
+/// closed sequences and items, known VRs) and pixel data holding every pixel. False when the file
+/// is not DICOM (GDCM would turn it down without parsing it).
+bool checkDicomFile(const std::string& path);
+/// The DICOM files of a series folder (hidden files and subfolders left out, as GDCM's own listing
+/// does), each walked by checkDicomFile; every other entry must be a regular file or a folder.
+std::vector<std::string> checkDicomFolder(const std::string& folder);
+inline constexpr int kMaxDicomNesting = 64;
+/// Bound on every spacing, origin and direction number a header may hold (1e9 mm = 1000 km): the
+/// libraries multiply and invert these, and overflowing values (finite ones too) reach vnl, which
+/// aborts or iterates for ever.
+inline constexpr double kMaxGeometryValue = 1e9;
+inline bool plausibleGeometryValue(double v) {
+  return std::isfinite(v) && std::abs(v) <= kMaxGeometryValue;
+}
 
 Volume readDicomSeries(const std::string& folder);
 ImageInfo readDicomSeriesInfo(const std::string& folder);

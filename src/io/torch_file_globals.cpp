@@ -37,6 +37,8 @@ Item Unpickler::global(const std::string& module, const std::string& name) {
 IValue Unpickler::rebuildTensor(const Items& a) {
   if (a.size() != 6 && a.size() != 7) fail("_rebuild_tensor_v2 expects 6 or 7 arguments");
   if (a[0].kind != Item::Kind::Storage) fail("_rebuild_tensor_v2 expects a storage");
+  if (++tensors_ > kMaxPickleTensors)
+    fail("the pickle builds more than " + std::to_string(kMaxPickleTensors) + " tensors");
   const int64_t offset = intArg(a[1], "storage offset");
   const auto sizes = intTuple(a[2], "tensor size");
   const auto strides = intTuple(a[3], "tensor stride");
@@ -70,7 +72,7 @@ void Unpickler::reduce() {
   switch (fn.callable) {
     case Callable::OrderedDict:
       if (!args.empty()) fail("OrderedDict(...) with arguments is not supported");
-      return pushValue(c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()));
+      return pushValue(container(c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get())));
     case Callable::RebuildTensorV2:
       return pushValue(rebuildTensor(args));
     case Callable::RebuildParameter:

@@ -4,7 +4,10 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
+
+#include "fmcib/io/excerpt.hpp"
 
 namespace fmcib::io::detail {
 namespace {
@@ -27,21 +30,14 @@ c10::TypePtr joinType(const c10::TypePtr& current, size_t count, const c10::Type
   return *current == *t ? current : c10::AnyType::get();
 }
 
+bool isContainer(const IValue& v) {
+  return v.isList() || v.isGenericDict() || v.isTuple();
+}
+
 }  // namespace
 
-/// `s` safe to echo in a message: non-printable bytes as \xNN, at most 100 characters.
 std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 100)) {
-    if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    }
-  }
-  return s.size() > 100 ? out + "..." : out;
+  return excerpt(s, 100, true);
 }
 
 IValue Unpickler::run() {
@@ -98,11 +94,51 @@ int64_t Unpickler::signedLE(const char* p, size_t n) {
 }
 
 void Unpickler::push(Item i) {
+  if (++values_ > kMaxPickleValues)
+    fail("the pickle builds more than " + std::to_string(kMaxPickleValues) + " values");
   stack_.push_back(std::move(i));
 }
 
 void Unpickler::pushValue(IValue v) {
-  stack_.push_back(Item::of(std::move(v)));
+  push(Item::of(std::move(v)));
+}
+
+IValue Unpickler::container(IValue v, Shape shape) {
+  shapes_[v.internalToPointer()] = shape;  // a new object: an entry left at this address is stale
+  return v;
+}
+
+Shape Unpickler::shapeOf(const Item& i) const {
+  if (i.kind == Item::Kind::RawTuple) return {i.height, i.size, true};
+  if (i.kind == Item::Kind::Value && isContainer(i.value)) {
+    auto it = shapes_.find(i.value.internalToPointer());
+    if (it != shapes_.end()) return it->second;
+  }
+  return {0, 1, false};
+}
+
+void Unpickler::seal(const Item& i) {
+  if (i.kind == Item::Kind::Value && isContainer(i.value)) shapes_[i.value.internalToPointer()].sealed = true;
+}
+
+void Unpickler::grow(const IValue& target, const Item& child) {
+  if (child.kind == Item::Kind::Value && child.value.isPtrType() &&
+      child.value.internalToPointer() == target.internalToPointer())
+    fail("a list or dict contains itself: cyclic structures are not read");
+  const Shape c = shapeOf(child);
+  Shape& t = shapes_[target.internalToPointer()];
+  if (t.sealed)
+    fail(
+        "a list or dict changes after it was placed in another container (a cyclic structure?): only "
+        "trees of values are read");
+  t.height = std::max(t.height, c.height + 1);
+  t.size += c.size;
+  if (t.height > kMaxPickleNesting)
+    fail("containers nest deeper than " + std::to_string(kMaxPickleNesting) + " levels");
+  if (t.size > kMaxPickleValues)
+    fail("a container holds more than " + std::to_string(kMaxPickleValues) +
+         " values (a container referenced several times counts each time)");
+  seal(child);
 }
 
 Item Unpickler::pop() {
@@ -127,18 +163,31 @@ Items Unpickler::popMark() {
 }
 
 Item Unpickler::makeTuple(Items items) {
+  Shape s;
   bool plain = true;
-  for (const auto& i : items) plain = plain && i.kind == Item::Kind::Value;
+  for (const auto& i : items) {
+    plain = plain && i.kind == Item::Kind::Value;
+    const Shape c = shapeOf(i);
+    s.height = std::max(s.height, c.height + 1);
+    s.size += c.size;
+    if (s.height > kMaxPickleNesting)
+      fail("containers nest deeper than " + std::to_string(kMaxPickleNesting) + " levels");
+    if (s.size > kMaxPickleValues)
+      fail("a tuple holds more than " + std::to_string(kMaxPickleValues) + " values");
+  }
+  for (const auto& i : items) seal(i);
   if (!plain) {
     Item t;
     t.kind = Item::Kind::RawTuple;
     t.tuple = std::make_shared<Items>(std::move(items));
+    t.height = s.height;
+    t.size = s.size;
     return t;
   }
   std::vector<IValue> values;
   values.reserve(items.size());
   for (auto& i : items) values.push_back(std::move(i.value));
-  return Item::of(c10::ivalue::Tuple::create(std::move(values)));
+  return Item::of(container(c10::ivalue::Tuple::create(std::move(values)), s));
 }
 
 Items Unpickler::tupleItems(const Item& t, const char* what) {
@@ -172,6 +221,7 @@ void Unpickler::setItem(Item& target, const Item& k, const Item& v) {
   if (!(key.isString() || key.isInt() || key.isBool() || key.isDouble()))
     fail("unsupported dict key of type " + key.tagKind());
   const IValue& val = value(v, "dict value");
+  grow(target.value, v);
   auto dict = target.value.toGenericDict();
   dict.unsafeSetKeyType(joinType(dict.keyType(), dict.size(), coarseType(key)));
   dict.unsafeSetValueType(joinType(dict.valueType(), dict.size(), coarseType(val)));
@@ -181,12 +231,15 @@ void Unpickler::setItem(Item& target, const Item& k, const Item& v) {
 void Unpickler::append(Item& target, const Item& v) {
   if (target.kind != Item::Kind::Value || !target.value.isList()) fail("APPEND on a non-list");
   const IValue& val = value(v, "list element");
+  grow(target.value, v);
   auto list = target.value.toList();
   list.unsafeSetElementType(joinType(list.elementType(), list.size(), coarseType(val)));
   list.push_back(val);
 }
 
 void Unpickler::memoPut(uint64_t index) {
+  if (++values_ > kMaxPickleValues)
+    fail("the pickle builds more than " + std::to_string(kMaxPickleValues) + " values");
   memo_[index] = top();
 }
 
@@ -215,11 +268,11 @@ void Unpickler::step(uint8_t op) {
       popMark();
       return;
     case '}':
-      return pushValue(c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get()));
+      return pushValue(container(c10::impl::GenericDict(c10::StringType::get(), c10::AnyType::get())));
     case ']':
-      return pushValue(c10::impl::GenericList(c10::AnyType::get()));
+      return pushValue(container(c10::impl::GenericList(c10::AnyType::get())));
     case ')':
-      return pushValue(c10::ivalue::Tuple::create(std::vector<IValue>{}));
+      return pushValue(container(c10::ivalue::Tuple::create(std::vector<IValue>{})));
     case 'N':
       return pushValue(IValue());
     case 0x88:

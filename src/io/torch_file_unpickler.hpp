@@ -5,6 +5,7 @@
 #include <ATen/core/ivalue.h>
 #include <c10/core/Storage.h>
 
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -14,6 +15,14 @@
 #include <vector>
 
 namespace fmcib::io::detail {
+
+/// What one pickle may build. They bound the time and memory a hostile data.pkl can take (a few
+/// hundred MB at most) far above what state dicts and checkpoints need (README "Limits").
+inline constexpr uint32_t kMaxPickleNesting =
+    1000;  // containers within containers (Python's recursion limit)
+inline constexpr uint64_t kMaxPickleValues = uint64_t{1} << 22;  // values pushed or memoized in total
+inline constexpr uint64_t kMaxPickleTensors = uint64_t{1} << 18;
+inline constexpr uint64_t kMaxPickleBytes = uint64_t{256} << 20;  // the data.pkl record
 
 /// Raised inside the interpreter; readTorchFile prefixes the file name.
 struct PickleError : std::runtime_error {
@@ -43,6 +52,8 @@ struct Item {
   c10::ScalarType dtype = c10::ScalarType::Undefined;  // of a StorageType callable or a Storage
   c10::Storage storage;
   std::shared_ptr<Items> tuple;
+  uint32_t height = 0;  // of a RawTuple (containers' shapes live in Unpickler::shapes_)
+  uint64_t size = 1;
 
   static Item of(c10::IValue v) {
     Item i;
@@ -56,6 +67,15 @@ using StorageLoader = std::function<c10::Storage(const std::string& key, c10::Sc
 
 /// `s` safe to echo in a message: non-printable bytes as \xNN, at most 100 characters.
 std::string printable(const std::string& s);
+
+/// Nesting depth and size (values counted once per place a shared container appears) of a
+/// container; `sealed` once it sits inside another, after which it may no longer change, so every
+/// shape is final when a parent adds it and no cycle can form.
+struct Shape {
+  uint32_t height = 1;
+  uint64_t size = 1;
+  bool sealed = false;
+};
 
 class Unpickler {
  public:
@@ -86,13 +106,17 @@ class Unpickler {
   Item pop();
   Item& top();
   Items popMark();
-  static Item makeTuple(Items items);
+  Item makeTuple(Items items);
   Items tupleItems(const Item& t, const char* what);
   const IValue& value(const Item& i, const char* what);
   int64_t intArg(const Item& i, const char* what);
   std::vector<int64_t> intTuple(const Item& i, const char* what);
   void setItem(Item& target, const Item& k, const Item& v);
   void append(Item& target, const Item& v);
+  IValue container(IValue v, Shape shape = {});
+  Shape shapeOf(const Item& i) const;
+  void seal(const Item& i);
+  void grow(const IValue& target, const Item& child);
   void memoPut(uint64_t index);
   void memoGet(uint64_t index);
   void step(uint8_t op);
@@ -110,6 +134,9 @@ class Unpickler {
   Items stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, Item> memo_;
+  std::unordered_map<const void*, Shape> shapes_;
+  uint64_t values_ = 0;  // pushes and memo stores so far
+  uint64_t tensors_ = 0;
 };
 
 }  // namespace fmcib::io::detail

@@ -113,7 +113,7 @@ FeatureTable readFeatureTable(const std::string& path, const FeatureTableSpec& s
   while (reader.next(fields)) {
     const size_t row = reader.row();
     for (size_t j : featureCols) {
-      const std::optional<double> v = io::parseNumber(fields[j]);
+      const std::optional<double> v = io::parseDecimal(fields[j]);
       if (!v)
         throw InputError(path + " row " + std::to_string(row) + " (line " + std::to_string(reader.line()) +
                          "), column '" + header[j] + "': '" + fields[j] + "' is not a finite number");
@@ -138,10 +138,10 @@ FeatureTable readFeatureTable(const std::string& path, const FeatureTableSpec& s
 ClassLabels ClassLabels::fromTrainingLabels(const FeatureTable& train) {
   ClassLabels c;
   c.numeric_ = std::all_of(train.labels.begin(), train.labels.end(),
-                           [](const std::string& s) { return io::parseNumber(s).has_value(); });
+                           [](const std::string& s) { return io::parseDecimal(s).has_value(); });
   if (c.numeric_) {
     std::set<double> values;
-    for (const auto& s : train.labels) values.insert(*io::parseNumber(s));
+    for (const auto& s : train.labels) values.insert(*io::parseDecimal(s));
     c.values_.assign(values.begin(), values.end());
     for (double v : c.values_) c.names_.push_back(numberName(v));
   } else {
@@ -156,7 +156,7 @@ ClassLabels ClassLabels::fromTrainingLabels(const FeatureTable& train) {
 
 std::optional<int64_t> ClassLabels::find(const std::string& label) const {
   if (numeric_) {
-    const std::optional<double> v = io::parseNumber(label);
+    const std::optional<double> v = io::parseDecimal(label);
     if (!v) return std::nullopt;
     const auto it = std::lower_bound(values_.begin(), values_.end(), *v);
     if (it == values_.end() || *it != *v) return std::nullopt;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <itkImageIORegion.h>
 #include <itkMetaImageIO.h>
+#include <sys/stat.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -187,6 +188,62 @@ TEST(ScanCache, ATruncatedEntryIsDetectedAndRebuilt) {
   EXPECT_FALSE(data::openCacheEntry(entry, data::sourceStamp(src), &why));
   EXPECT_TRUE(sameVoxels(cache.open(src)->whole(), io::readImage(src)));
   EXPECT_EQ(cache.stats().rebuilds, 2);
+}
+
+TEST(ScanCache, ATamperedEntryIsRejectedAndRebuilt) {
+  const fs::path dir = test::tempDir("cache_tampered");
+  const io::ImageGeometry g = test::phantomGeometries({16, 14, 8})[0].geometry;
+  const std::string src = writePhantom(dir, "ct.nii.gz", g, io::PixelType::kInt16);
+  ScanCache cache(ScanCacheOptions{(dir / "cache").string(), 0});
+  cache.open(src);
+  const std::string entry = cache.entryPath(src);
+  std::string original;
+  {
+    std::ifstream in(entry, std::ios::binary);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Replaces the header line starting with `key` and keeps the file's length (cutting voxel bytes off
+  // the end when the line grows), so only the geometry checks can tell.
+  auto tamper = [&](const std::string& key, std::string line) {
+    std::string bytes = original;
+    const size_t at = bytes.find("\n" + key) + 1, end = bytes.find('\n', at);
+    ASSERT_NE(at, 0u) << key;
+    if (line.size() < end - at) line.resize(end - at, ' ');
+    const size_t grow = line.size() - (end - at);
+    bytes.replace(at, end - at, line);
+    bytes.resize(bytes.size() - grow);
+    std::ofstream(entry, std::ios::binary | std::ios::trunc) << bytes;
+  };
+  // (16 + 2^60) * 14 * 8 wraps to the real voxel count: the file size matched, the crop read far
+  // outside the buffer.
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"DimSize", "DimSize = 1152921504606846992 14 8"},
+      {"DimSize", "DimSize = -16 -14 8"},
+      {"DimSize", "DimSize = 0 14 8"},
+      {"ElementSpacing", "ElementSpacing = -1 1 1"},
+      {"ElementSpacing", "ElementSpacing = nan 1 1"},
+      {"TransformMatrix", "TransformMatrix = 0 0 0 0 0 0 0 0 0"},
+      {"CompressedData", "CompressedData = True"},
+  };
+  int rebuilds = 0;
+  for (const auto& [key, to] : cases) {
+    tamper(key, to);
+    std::string why;
+    EXPECT_FALSE(data::openCacheEntry(entry, data::sourceStamp(src), &why)) << to;
+    EXPECT_TRUE(why.find("malformed") != std::string::npos ||
+                why.find("not an uncompressed") != std::string::npos)
+        << to << ": " << why;
+    EXPECT_TRUE(sameVoxels(cache.open(src)->whole(), io::readImage(src))) << to;
+    EXPECT_EQ(cache.stats().rebuilds, ++rebuilds);
+  }
+  // a FIFO in the entry's place is neither opened for long nor trusted
+  fs::remove(entry);
+  ASSERT_EQ(::mkfifo(entry.c_str(), 0600), 0);
+  std::string why;
+  EXPECT_FALSE(data::openCacheEntry(entry, data::sourceStamp(src), &why));
+  EXPECT_EQ(why, "not a regular file");
+  EXPECT_TRUE(sameVoxels(cache.open(src)->whole(), io::readImage(src)));
+  EXPECT_TRUE(fs::is_regular_file(entry));
 }
 
 TEST(ScanCache, ConcurrentFillsOfOneEntryLeaveOneValidFile) {

@@ -1,5 +1,6 @@
 // check-data's core on generated scans with planted problems, and its config side.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <sstream>
 
@@ -230,6 +231,49 @@ TEST(InspectDataCheck, FractionalLabelsNameWhatIntMakesOfThem) {
       EXPECT_NE(problems[0]->message.find("int()"), std::string::npos) << problems[0]->message;
       EXPECT_NE(problems[0]->message.find(truncated[row]), std::string::npos) << problems[0]->message;
     }
+TEST(InspectDataCheck, AFifoOrHexOrNulInTheCsvIsAProblemRow) {
+  // A FIFO as image_path blocked check-data for ever (nothing writes to it); hex coordinates were
+  // read as numbers.
+  const Fixture& f = fixture();
+  const std::string fifo = (f.dir / "pipe.nii.gz").string();
+  fs::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto rows = f.cleanRows;
+  rows.push_back({fifo, rows[0][1], rows[0][2], rows[0][3], "1"});
+  auto hex = rows[0];
+  hex[1] = "0x10";
+  rows.push_back(hex);
+  const int64_t m = static_cast<int64_t>(f.cleanRows.size());
+  const DatasetReport r = checkDataset(options(writeCsv("fifo.csv", rows)));
+  ASSERT_EQ(problemsOfRow(r, m).size(), 1u);
+  EXPECT_EQ(problemsOfRow(r, m)[0]->kind, ProblemKind::kUnreadableScan);
+  EXPECT_NE(problemsOfRow(r, m)[0]->message.find("not a regular file"), std::string::npos)
+      << problemsOfRow(r, m)[0]->message;
+  ASSERT_EQ(problemsOfRow(r, m + 1).size(), 1u);
+  EXPECT_EQ(problemsOfRow(r, m + 1)[0]->kind, ProblemKind::kBadCoordinate);
+}
+
+TEST(InspectDataCheck, AnOverLongImagePathIsAProblemRow) {
+  // fs::exists threw "File name too long" on a worker thread (std::terminate) or, with one worker,
+  // ended the whole check instead of reporting the row.
+  const Fixture& f = fixture();
+  auto rows = f.cleanRows;
+  const std::string name = std::string(5000, 'a') + ".nii.gz";
+  rows.push_back({"/" + name, rows[0][1], rows[0][2], rows[0][3], "1"});  // absolute
+  rows.push_back({name, rows[0][1], rows[0][2], rows[0][3], "1"});        // resolved beside the CSV
+  const int64_t m = static_cast<int64_t>(f.cleanRows.size());
+  for (int workers : {1, 2}) {
+    DataCheckOptions o = options(writeCsv("long.csv", rows));
+    o.workers = workers;
+    const DatasetReport r = checkDataset(o);
+    for (int64_t row : {m, m + 1}) {
+      ASSERT_EQ(problemsOfRow(r, row).size(), 1u) << workers;
+      EXPECT_EQ(problemsOfRow(r, row)[0]->kind, ProblemKind::kUnreadableScan);
+      EXPECT_NE(problemsOfRow(r, row)[0]->message.find("File name too long"), std::string::npos)
+          << problemsOfRow(r, row)[0]->message;
+    }
+    EXPECT_EQ(r.rowsWithErrors(), 2) << workers;
+    EXPECT_EQ(r.scansRead, r.scans - 2);
   }
 }
 

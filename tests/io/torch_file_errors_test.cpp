@@ -20,45 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace test_util;
 
-/// Reads `path` and returns the InputError message (fails the test when nothing or something else is thrown).
-std::string readError(const std::string& path) {
-  try {
-    readTorchFile(path);
-  } catch (const InputError& e) {
-    if (std::getenv("FMCIB_TEST_VERBOSE")) std::cerr << "InputError: " << e.what() << "\n";
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected InputError, got: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected InputError for " << path;
-  return "";
-}
-
-/// A zip archive in torch.save's layout with a hand-written data.pkl.
-std::string craft(const std::string& name, const std::string& pickle,
-                  const std::map<std::string, std::string>& records = {}) {
-  const auto path = (test::tempDir("torch_file_craft") / name).string();
-  caffe2::serialize::PyTorchStreamWriter writer(path);
-  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
-  for (const auto& [key, bytes] : records) writer.writeRecord("data/" + key, bytes.data(), bytes.size());
-  writer.writeEndOfFile();
-  return path;
-}
-
-std::string ustr(const std::string& s) {  // BINUNICODE
-  const uint32_t n = s.size();
-  return "X" + std::string(reinterpret_cast<const char*>(&n), 4) + s;
-}
-
-/// {'x': FloatStorage tensor over `numel` elements with the given view}.
-std::string tensorPickle(int numel, int offset, int size, int stride) {
-  auto i1 = [](int v) { return "K" + std::string(1, static_cast<char>(v)); };
-  return std::string("\x80\x02}(") + ustr("x") + "ctorch._utils\n_rebuild_tensor_v2\n((" + ustr("storage") +
-         "ctorch\nFloatStorage\n" + ustr("0") + ustr("cpu") + i1(numel) + "tQ" + i1(offset) + i1(size) +
-         "\x85" + i1(stride) + "\x85\x89" + "ccollections\nOrderedDict\n)RtRu.";
-}
-
 TEST(TorchFileErrors, CraftedTensorPickleIsValid) {  // the builder above is right: the errors below are real
   const auto path = craft("ok.pt", tensorPickle(4, 1, 3, 1), {{"0", std::string(16, '\0')}});
   const c10::IValue v = readTorchFile(path);

@@ -1,19 +1,25 @@
 #pragma once
 // Helpers shared by the torch.save reader/writer tests.
+#include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "fmcib/config/error.hpp"
 #include "fmcib/io/torch_file.hpp"
+#include "support/paths.hpp"
 
 namespace fmcib::io::test_util {
 
@@ -127,6 +133,45 @@ inline c10::IValue richValue() {
   root.insert("empty", torch::zeros({0, 3}));
   root.insert("device", c10::Device("cpu"));
   return root;
+}
+
+/// Reads `path` and returns the InputError message (fails the test when nothing or something else is thrown).
+inline std::string readError(const std::string& path) {
+  try {
+    readTorchFile(path);
+  } catch (const InputError& e) {
+    if (std::getenv("FMCIB_TEST_VERBOSE")) std::cerr << "InputError: " << e.what() << "\n";
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected InputError, got: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "expected InputError for " << path;
+  return "";
+}
+
+/// A zip archive in torch.save's layout with a hand-written data.pkl.
+inline std::string craft(const std::string& name, const std::string& pickle,
+                         const std::map<std::string, std::string>& records = {}) {
+  const auto path = (test::tempDir("torch_file_craft") / name).string();
+  caffe2::serialize::PyTorchStreamWriter writer(path);
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  for (const auto& [key, bytes] : records) writer.writeRecord("data/" + key, bytes.data(), bytes.size());
+  writer.writeEndOfFile();
+  return path;
+}
+
+inline std::string ustr(const std::string& s) {  // BINUNICODE
+  const uint32_t n = s.size();
+  return "X" + std::string(reinterpret_cast<const char*>(&n), 4) + s;
+}
+
+/// {'x': FloatStorage tensor over `numel` elements with the given view}.
+inline std::string tensorPickle(int numel, int offset, int size, int stride) {
+  auto i1 = [](int v) { return "K" + std::string(1, static_cast<char>(v)); };
+  return std::string("\x80\x02}(") + ustr("x") + "ctorch._utils\n_rebuild_tensor_v2\n((" + ustr("storage") +
+         "ctorch\nFloatStorage\n" + ustr("0") + ustr("cpu") + i1(numel) + "tQ" + i1(offset) + i1(size) +
+         "\x85" + i1(stride) + "\x85\x89" + "ccollections\nOrderedDict\n)RtRu.";
 }
 
 /// Lowers RLIMIT_FSIZE for the scope (SIGXFSZ ignored, so write() fails with EFBIG instead).

@@ -1,8 +1,11 @@
 #pragma once
-/// Reading and writing scans with ITK. Reading accepts anything ITK reads as a scalar 2D/3D image
-/// (`.nii`, `.nii.gz`, `.nrrd`, `.nhdr`, `.mha`, `.mhd`, `.gipl`, a single DICOM file) and a folder
-/// holding a DICOM series (GDCM); a 2D image becomes a volume one slice thick. The pixel type,
-/// spacing, origin and direction are kept as stored. Errors are InputError naming the path.
+/// Reading and writing scans with ITK. Reading accepts scalar 2D/3D images in `.nii`, `.nii.gz`,
+/// `.hdr`/`.img`, `.nrrd`, `.nhdr`, `.mha`, `.mhd`, `.gipl`, a single DICOM file, and a folder holding
+/// a DICOM series (GDCM); a 2D image becomes a volume one slice thick. The pixel type, spacing,
+/// origin and direction are kept as stored. Only regular files and folders are opened, and each
+/// format's header (and a DICOM file's element structure) is checked before ITK parses it; a volume
+/// is returned only when every voxel its header announces was read (README "Limits"). Errors are
+/// InputError naming the path.
 #include <string>
 #include <vector>
 
