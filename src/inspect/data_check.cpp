@@ -104,9 +104,10 @@ class ScanChecker {
     std::error_code ec;
     const bool exists = fs::exists(group.path, ec);
     if (ec || !exists) {
+      // A path the system refuses to look up (too long, no access) may name a scan that exists.
+      const ProblemKind kind = ec ? ProblemKind::kUnreadableScan : ProblemKind::kMissingScan;
       const std::string why = ec ? "cannot be looked up: " + ec.message() : "does not exist";
-      for (const RowSeed& r : group.rows)
-        add(out, r.row, ProblemKind::kMissingScan, "image '" + shown(group.path) + "' " + why, "");
+      for (const RowSeed& r : group.rows) add(out, r.row, kind, "image '" + shown(group.path) + "' " + why, "");
       return out;
     }
     for (const std::string& data : io::externalDataFiles(group.path))

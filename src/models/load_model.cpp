@@ -143,7 +143,7 @@ void LoadModel::load(const std::string& path, bool strict) {
   unloaded_.clear();
   std::vector<std::string> headsLoaded;
   auto loadHeads = [&](const io::NamedTensors& tensors, const std::string& part, const std::string& keyPrefix,
-                       bool strict) {
+                       bool shapesMustFit) {
     if (!heads_) {
       if (!tensors.empty())
         spdlog::warn("{}: {}: the model has no heads; ignoring {} head tensors", path, part, tensors.size());
@@ -151,7 +151,7 @@ void LoadModel::load(const std::string& path, bool strict) {
     }
     const std::vector<std::string> mismatches = shapeMismatches(*heads_, tensors, keyPrefix);
     if (!mismatches.empty()) {
-      if (strict)  // upstream: load_state_dict raises on a size mismatch (no try around it)
+      if (shapesMustFit)  // upstream: load_state_dict raises on a size mismatch (no try around it)
         throw InputError(path + " (" + part + "): the heads do not fit the weights: " + joinAll(mismatches) +
                          " (set system#model#heads to the checkpoint's sizes)");
       // As upstream's try/except: heads shaped for another task stay as initialized, loudly.
@@ -175,13 +175,14 @@ void LoadModel::load(const std::string& path, bool strict) {
   if (file.contains("trunk_state_dict"))
     loadTrunk(io::flattenStateDict(file.at("trunk_state_dict")), "trunk_state_dict");
   if (file.contains("head_state_dict"))
-    loadHeads(io::flattenStateDict(file.at("head_state_dict")), "head_state_dict", "", /*strict=*/false);
+    loadHeads(io::flattenStateDict(file.at("head_state_dict")), "head_state_dict", "",
+              /*shapesMustFit=*/false);
   if (file.contains("state_dict")) {
     SplitCheckpoint s = splitCheckpoint(io::flattenStateDict(file.at("state_dict")));
     io::NamedTensors trunkTensors = s.trunk;
     trunkTensors.insert(trunkTensors.end(), s.other.begin(), s.other.end());
     loadTrunk(trunkTensors, ("state_dict " + s.trunkPrefix + "*").c_str());
-    loadHeads(s.heads, "state_dict model.heads.*", "model.heads.", /*strict=*/true);
+    loadHeads(s.heads, "state_dict model.heads.*", "model.heads.", /*shapesMustFit=*/true);
   }
   if (heads_ && unloaded_.empty())
     for (const auto& [name, t] : stateDict(*heads_))

@@ -32,14 +32,23 @@ std::vector<Case> cases() {
     return [path, v](c10::IValue& root) { setField(root, path, v); };
   };
   const auto tensor = [](at::Tensor t) { return c10::IValue(std::move(t)); };
+  // The on_epoch sums of one logged key: [sum of value * batch_size, sum of batch_size].
+  const auto epochSums = [](std::vector<double> sums) {
+    c10::impl::GenericDict d(c10::StringType::get(), c10::AnyType::get());
+    d.insert("train/loss/epoch", c10::List<double>(sums));
+    return c10::IValue(d);
+  };
   return {
       {"endless epoch", set({"loops", "fmcib", "epoch"}, std::numeric_limits<int64_t>::max()),
        "loops.fmcib.epoch"},
       {"negative epoch", set({"loops", "fmcib", "epoch"}, int64_t{-100}), "loops.fmcib.epoch"},
       {"negative batches", set({"loops", "fmcib", "batches_done"}, int64_t{-1}), "loops.fmcib.batches_done"},
       {"string step", set({"loops", "fmcib", "global_step"}, std::string("12")), "loops.fmcib.global_step"},
-      {"NaN loss sum", set({"loops", "fmcib", "epoch_loss_sum"}, kNan), "loops.fmcib.epoch_loss_sum"},
-      {"fractional count", set({"loops", "fmcib", "epoch_loss_count"}, 2.5), "loops.fmcib.epoch_loss_count"},
+      {"NaN epoch sum", set({"loops", "fmcib", "epoch_sums"}, epochSums({kNan, 2.0})),
+       "loops.fmcib.epoch_sums"},
+      {"short epoch sum", set({"loops", "fmcib", "epoch_sums"}, epochSums({1.0})), "loops.fmcib.epoch_sums"},
+      {"negative batch-size sum", set({"loops", "fmcib", "epoch_sums"}, epochSums({1.0, -2.0})),
+       "loops.fmcib.epoch_sums"},
       {"Lightning epoch",
        [](c10::IValue& root) {
          eraseField(root, {"loops"});

@@ -231,6 +231,9 @@ TEST(InspectDataCheck, FractionalLabelsNameWhatIntMakesOfThem) {
       EXPECT_NE(problems[0]->message.find("int()"), std::string::npos) << problems[0]->message;
       EXPECT_NE(problems[0]->message.find(truncated[row]), std::string::npos) << problems[0]->message;
     }
+  }
+}
+
 TEST(InspectDataCheck, AFifoOrHexOrNulInTheCsvIsAProblemRow) {
   // A FIFO as image_path blocked check-data for ever (nothing writes to it); hex coordinates were
   // read as numbers.

@@ -118,7 +118,7 @@ TEST(InspectDataFiles, PathsThatCannotBeLookedUpAreRowProblems) {
     EXPECT_EQ(r.rowsWithErrors(), 2 * n);
     for (const Problem& p : r.problems) {
       EXPECT_GE(p.row, n) << p.message;
-      EXPECT_EQ(p.kind, ProblemKind::kMissingScan) << p.message;
+      EXPECT_EQ(p.kind, ProblemKind::kUnreadableScan) << p.message;
       EXPECT_NE(p.message.find("File name too long"), std::string::npos) << p.message;
       EXPECT_LT(p.message.size(), 400u) << "the path is shortened";
     }
