@@ -5,13 +5,6 @@
 
 #include "fmcib/config/error.hpp"
 
-// g++ 14 reports -Warray-bounds inside LibTorch's Function<T>::apply (custom_function.h) once it is
-// inlined into the callers below: a false positive in LibTorch's code, not ours. GCC honours a
-// diagnostic pragma at any call site of the inlining chain, so it is silenced for this file's
-// autograd functions only, not for the header's other users.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Warray-bounds"
-
 namespace fmcib::dist {
 
 namespace {
@@ -109,5 +102,3 @@ at::Tensor allGatherCat(const at::Tensor& x, const CommunicatorPtr& comm, Gather
 }
 
 }  // namespace fmcib::dist
-
-#pragma GCC diagnostic pop
