@@ -1,5 +1,5 @@
 // NIfTI-1/2 (and Analyze 7.5) files checked around niftilib, which trusts its input: non-finite
-// orientation fields reach vnl, which calls abort(); missing voxel bytes are filled with zeros and
+// orientation fields reach vnl, which ends the process; missing voxel bytes are filled with zeros and
 // only warned about in debug builds, so a truncated download would train on zeros.
 // Before the read: the header's fields, and for an uncompressed file its size. A .gz file is
 // inflated once more to count its bytes, unless its gzip trailer (length and CRC-32) can confirm

@@ -5,6 +5,7 @@
 #include <torch/optim/optimizer.h>
 #include <torch/version.h>
 
+#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -21,7 +22,9 @@ inline OptimizerStateKey optimizerStateKey(const at::Tensor& p) {
 #if FMCIB_TORCH_AT_LEAST(2, 0)
   return p.unsafeGetTensorImpl();
 #else
-  return c10::guts::to_string(p.unsafeGetTensorImpl());
+  std::ostringstream key;  // 1.13's own key: the TensorImpl address as a stream prints it
+  key << p.unsafeGetTensorImpl();
+  return key.str();
 #endif
 }
 
