@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`. Both install the Debian packages
 # that are missing (as root: apt-get), configure and build build/ (Release), then run.
 PACKAGES := cmake g++ make libtorch-dev libinsighttoolkit5-dev libyaml-cpp-dev libcli11-dev \
-            libfccp-dev libspdlog-dev libgloo-dev libgtest-dev
+            libfccp-dev libspdlog-dev libgloo-dev libgtest-dev python3-yaml
 BUILD_DIR ?= build
 JOBS ?= 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

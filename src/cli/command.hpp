@@ -3,6 +3,9 @@
 // fmcib error (main maps it to an exit code), or a specific exit code by throwing cli::Exit.
 #include <CLI/CLI.hpp>
 
+#include <optional>
+#include <string>
+
 namespace fmcib::cli {
 
 /// Thrown to end the program with a given code (e.g. 130 after SIGINT) without an error message.
@@ -14,6 +17,9 @@ struct Exit {
 struct GlobalOptions {
   int verbosity = 0;
 };
+
+/// The one-line error for a first argument that names no command (with the closest one), if so.
+std::optional<std::string> unknownCommand(CLI::App& app, int argc, char** argv);
 
 /// Adds every subcommand to the app (commands.cpp lists them).
 void installCommands(CLI::App& app, GlobalOptions& global);

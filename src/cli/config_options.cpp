@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "fmcib/config/plugin.hpp"
 #include "targets.hpp"
 
 namespace fmcib::cli {
@@ -34,14 +35,14 @@ std::vector<config::Override> parseOverrides(const std::vector<std::string>& ext
     if (path.find('#') == std::string::npos)
       throw ConfigError("unknown option '--" + path +
                         "' (config overrides name a path with '#', e.g. --system#batch_size=16)");
-    std::string value;
-    if (eq != std::string::npos) {
+    // As Python Fire (lighter's command line) reads them: a flag without a value is True, and
+    // `None` is None (YAML has True/False already, but would keep `None` a string).
+    std::string value = "true";
+    if (eq != std::string::npos)
       value = body.substr(eq + 1);
-    } else {
-      if (i + 1 >= extras.size() || extras[i + 1].rfind("--", 0) == 0)
-        throw ConfigError("override '--" + path + "' has no value (write --" + path + "=value)");
+    else if (i + 1 < extras.size() && extras[i + 1].rfind("--", 0) != 0)
       value = extras[++i];
-    }
+    if (value == "None") value = "null";
     out.push_back({path, value});
   }
   return out;
@@ -60,6 +61,15 @@ std::optional<config::Config> loadConfigOrPrint(const ConfigOptions& opts, const
   applyVerbosity(global);
   registerAllTargets();
   config::Config cfg = loadConfig(opts);
+  // The plug-in's names must be registered before the config's _target_s are checked.
+  if (cfg.contains("project")) {
+    const config::Value project = cfg.resolve("project");
+    if (project.isString())
+      config::loadPlugin(project.asString(), config::Registry::global());
+    else if (!project.isNull())
+      throw ConfigError(cfg.locate("project") + ": project: expected the path of a plug-in (.so), got " +
+                        project.kindName());
+  }
   if (validate) cfg.validate();
   if (opts.printConfig) {
     std::cout << cfg.printResolved();

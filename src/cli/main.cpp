@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   });
   fmcib::cli::GlobalOptions global;
   fmcib::cli::installCommands(app, global);
+  if (auto unknown = fmcib::cli::unknownCommand(app, argc, argv)) {
+    std::cerr << "fmcib: usage error: " << *unknown << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
     return 0;

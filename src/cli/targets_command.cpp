@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "fmcib/config/plugin.hpp"
 #include "fmcib/config/registry.hpp"
 #include "targets.hpp"
 
@@ -12,9 +13,12 @@ void installTargetsCommand(CLI::App& app) {
       app.add_subcommand("targets", "list the registered _target_ names, or the arguments of one");
   auto name = std::make_shared<std::string>();
   sub->add_option("name", *name, "a _target_ name");
-  sub->callback([name] {
+  auto project = std::make_shared<std::string>();
+  sub->add_option("--project", *project, "also a plug-in's targets (a config's project: libX.so)");
+  sub->callback([name, project] {
     registerAllTargets();
     auto& r = config::Registry::global();
+    if (!project->empty()) config::loadPlugin(*project, r);
     if (name->empty()) {
       for (const auto& n : r.names()) std::cout << n << "\n";
       return;

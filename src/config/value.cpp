@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "fmcib/common/parse_number.hpp"
@@ -116,25 +118,36 @@ Value Value::deepCopy() const {
 }
 
 namespace {
+// Python's repr: the shortest digits that read back as the same double, written fixed for
+// exponents in [-4, 16) and as d.ddde±XX otherwise (40.0, 0.0001, 1e-06, 1.5e+20).
 std::string formatDouble(double d) {
   if (std::isnan(d)) return ".nan";
   if (std::isinf(d)) return d > 0 ? ".inf" : "-.inf";
-  std::ostringstream os;
-  os.precision(17);
-  os << d;
-  std::string s = os.str();
-  // Shortest form that round-trips, and always recognisable as a float.
+  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
+  char buf[40];
   for (int p = 1; p <= 17; ++p) {
-    std::ostringstream t;
-    t.precision(p);
-    t << d;
-    if (parseDecimal(t.str()) == d) {
-      s = t.str();
-      break;
-    }
+    std::snprintf(buf, sizeof buf, "%.*e", p - 1, d);
+    if (parseDecimal(buf) == d) break;
   }
-  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
-  return s;
+  const std::string sci = buf;
+  const size_t e = sci.find('e');
+  const int exp = std::stoi(sci.substr(e + 1));
+  const bool negative = sci[0] == '-';
+  std::string digits;
+  for (size_t i = negative ? 1 : 0; i < e; ++i)
+    if (sci[i] != '.') digits += sci[i];
+  std::string out;
+  if (exp >= 16 || exp < -4) {
+    out = digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "") + "e" +
+          (exp < 0 ? "-" : "+") + (std::abs(exp) < 10 ? "0" : "") + std::to_string(std::abs(exp));
+  } else if (exp < 0) {
+    out = "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
+  } else if (digits.size() <= static_cast<size_t>(exp) + 1) {
+    out = digits + std::string(static_cast<size_t>(exp) + 1 - digits.size(), '0') + ".0";
+  } else {
+    out = digits.substr(0, static_cast<size_t>(exp) + 1) + "." + digits.substr(static_cast<size_t>(exp) + 1);
+  }
+  return (negative ? "-" : "") + out;
 }
 }  // namespace
 

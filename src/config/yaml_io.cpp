@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <unordered_set>
 
@@ -273,8 +274,31 @@ class TreeBuilder : public YAML::EventHandler {
   SizeBudget budget_;
 };
 
+// PyYAML (YAML 1.1, what lighter reads configs with) takes a scalar for a float only with a '.' in
+// it and a signed exponent: `1e-06` would read back as a string. Python's repr is already that
+// shortest form with a signed exponent (printf's %e always signs it); the mantissa gets ".0" as
+// PyYAML's own representer writes it (1.0e-06).
+std::string yaml11Float(std::string s) {
+  const size_t e = s.find_first_of("eE");
+  if (e != std::string::npos && s.find('.') == std::string::npos) s.insert(e, ".0");
+  return s;
+}
+
+// Plain scalars PyYAML's resolver (YAML 1.1) would not read back as strings: sexagesimal, octal,
+// hex and underscored numbers, dates, `<<` and `=` (yaml.resolver.Resolver's implicit patterns).
+// Long strings are quoted when they could start such a scalar: std::regex recurses per character.
+bool pyYamlRetypes(const std::string& s) {
+  if (s.size() > 64) return s.find_first_of("0123456789+-.<=") == 0;
+  static const std::regex implicit(
+      R"(^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?)"
+      R"(|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"
+      R"(|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)"
+      R"(|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*|<<|=)$)");
+  return std::regex_match(s, implicit);
+}
+
 bool looksTyped(const std::string& s) {
-  return !typedScalar(s).isString() || s.empty();
+  return !typedScalar(s).isString() || s.empty() || pyYamlRetypes(s);
 }
 
 void emit(YAML::Emitter& out, const Value& v) {
@@ -286,8 +310,10 @@ void emit(YAML::Emitter& out, const Value& v) {
       out << (v.asBool() ? "true" : "false");
       break;
     case Value::Kind::Int:
-    case Value::Kind::Float:
       out << v.repr();
+      break;
+    case Value::Kind::Float:
+      out << yaml11Float(v.repr());
       break;
     case Value::Kind::String:
       if (looksTyped(v.asString()))

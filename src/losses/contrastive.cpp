@@ -104,7 +104,7 @@ NegativeMiningInfoNCECriterion::NegativeMiningInfoNCECriterion(int64_t embedding
       temperature_(temperature),
       comm_(std::move(comm)),
       gatherBackward_(gatherBackward) {
-  if (embeddingDim_ < 1 || batchSize_ < 1 || worldSize_ < 1)
+  if (embeddingDim_ < 1 || batchSize_ < 1 || (worldSize_ < 1 && worldSize_ != kAutoWorldSize))
     throw ConfigError(
         "NegativeMiningInfoNCECriterion: embedding_dim, batch_size and world_size must be >= 1");
 }
@@ -137,6 +137,7 @@ std::pair<torch::Tensor, torch::Tensor> NegativeMiningInfoNCECriterion::masks(in
 torch::Tensor NegativeMiningInfoNCECriterion::forwardViews(const Embeddings& out) {
   dist::CommunicatorPtr comm = commOr(comm_);
   if (!posMask_.defined()) {
+    if (worldSize_ == kAutoWorldSize) worldSize_ = comm->worldSize();
     if (comm->rank() >= worldSize_)
       throw ConfigError(name() + ": rank " + std::to_string(comm->rank()) + " is outside world_size " +
                         std::to_string(worldSize_));

@@ -69,16 +69,27 @@ void registerTargets(config::Registry& r) {
        "SimCLR InfoNCE with mined negatives (takes the model's {positive, negative} views)",
        {required("embedding_dim", kInt, "size of the projected embeddings"),
         required("batch_size", kInt, "per-rank batch size (the masks assume full batches)"),
-        required("world_size", kInt, "number of ranks (e.g. \"@trainer#devices\")"),
+        required(
+            "world_size", kInt | kString,
+            "number of ranks, or auto: the communicator's (all nodes' ranks; \"@trainer#devices\" counts "
+            "one node's)"),
         arg("gather_distributed", kBool, false, "all-gather embeddings (with gradient) over the ranks"),
         arg("temperature", kFloat, 0.1, "softmax temperature"),
         arg("balanced", kBool, true, "accepted for compatibility; unused by the reference"),
         arg("gather_backward", kString, "own", kGatherBackwardDoc)},
        [](const Args& a) {
-         for (const char* k : {"embedding_dim", "batch_size", "world_size"})
+         for (const char* k : {"embedding_dim", "batch_size"})
            if (a.getInt(k) < 1) a.fail(k, "must be >= 1");
+         int64_t worldSize = NegativeMiningInfoNCECriterion::kAutoWorldSize;
+         if (a.get("world_size").isString()) {
+           if (a.getString("world_size") != "auto")
+             a.fail("world_size",
+                    "must be a number of ranks or auto, got '" + a.getString("world_size") + "'");
+         } else if ((worldSize = a.getInt("world_size")) < 1) {
+           a.fail("world_size", "must be >= 1 (or auto)");
+         }
          return store(a, std::make_shared<NegativeMiningInfoNCECriterion>(
-                             a.getInt("embedding_dim"), a.getInt("batch_size"), a.getInt("world_size"),
+                             a.getInt("embedding_dim"), a.getInt("batch_size"), worldSize,
                              a.getBool("gather_distributed"), a.getDouble("temperature"), nullptr,
                              gatherBackwardArg(a)));
        }});

@@ -84,7 +84,7 @@ TEST(CliHostileConfig, NumbersThatDoNotParse) {
   auto r = runFmcib("fit --config_file " + f + " --print_config");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("a: .inf"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("c: 5e-324"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("c: 5.0e-324"), std::string::npos) << r.out;
   const std::string big = writeConfig("big.yaml", "vars: {x: " + repeat("7", 50000) + "}\n");
   EXPECT_EQ(runFmcib("fit --config_file " + big + " --print_config").code, 0);
 }

@@ -49,6 +49,26 @@ vars:
   EXPECT_TRUE(torch::allclose(c->forwardViews(e), f["infonce.loss"], 1e-4, 1e-5));
 }
 
+TEST(LossTargets, WorldSizeAutoIsTheCommunicatorsSize) {
+  const std::string head =
+      "vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NegativeMiningInfoNCECriterion\n"
+      "    embedding_dim: 16\n    batch_size: 6\n    gather_distributed: True\n    world_size: ";
+  auto c = build(head + "auto\n");
+  test::FixtureDict f("losses.pt");
+  Embeddings e{{"positive", {f["infonce.pos0"], f["infonce.pos1"]}},
+               {"negative", {f["infonce.neg0"], f["infonce.neg1"]}}};
+  EXPECT_TRUE(torch::allclose(c->forwardViews(e), f["infonce.loss"], 1e-4, 1e-5));
+  try {
+    build(head + "all\n");
+    ADD_FAILURE() << "world_size: all was accepted";
+  } catch (const ConfigError& err) {
+    EXPECT_NE(std::string(err.what()).find("world_size: must be a number of ranks or auto, got 'all'"),
+              std::string::npos)
+        << err.what();
+  }
+  EXPECT_THROW(build(head + "0\n"), ConfigError);
+}
+
 TEST(LossTargets, NTXentFromYaml) {
   auto c = build("vars:\n  criterion:\n    _target_: fmcib.ssl.losses.NTXentNegativeMinedLoss\n");
   test::FixtureDict f("losses.pt");

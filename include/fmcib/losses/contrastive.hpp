@@ -44,9 +44,11 @@ class NTXentNegativeMinedLoss : public Criterion {
 /// rows, loss = -mean log(Σ_pos e^{s/T} / (Σ_pos e^{s/T} + Σ_neg e^{s/T})), where the positive of
 /// pos0_i is pos1_i (and back) and the negatives are all negatives of all ranks except this rank's
 /// neg0_i and neg1_i. `batch_size` is the per-view, per-rank batch (B); the masks are built once,
-/// for this rank, on first use.
+/// for this rank, on first use. `worldSize` kAutoWorldSize takes the communicator's size then.
 class NegativeMiningInfoNCECriterion : public Criterion {
  public:
+  static constexpr int64_t kAutoWorldSize = 0;
+
   NegativeMiningInfoNCECriterion(int64_t embeddingDim, int64_t batchSize, int64_t worldSize,
                                  bool gatherDistributed = false, double temperature = 0.1,
                                  dist::CommunicatorPtr comm = nullptr,

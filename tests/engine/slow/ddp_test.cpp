@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "demo_run.hpp"
+#include "fmcib/dist/launcher.hpp"
 #include "fmcib/engine/checkpoint.hpp"
 #include "fmcib/io/torch_file.hpp"
 
@@ -87,6 +88,33 @@ TEST(Ddp, PretrainingTwoRanksEqualOneRankWithTwiceTheBatch) {
   ASSERT_EQ(resumed.code, 0) << resumed.err;
   auto c = engine::readCheckpoint((two / "checkpoints/pretrain/last.ckpt").string());
   EXPECT_EQ(engine::checkpointInt(c, "global_step", "resumed"), 9);
+}
+
+// torchrun on two nodes of one rank each: both ranks start from the environment, and the shipped
+// config's `world_size: auto` counts the ranks of both nodes (trainer#devices counts one node's).
+TEST(Ddp, TwoNodesStartedAsTorchrunDoesEqualOneRankWithTwiceTheBatch) {
+  const fs::path data = demoData(20, 6);
+  const fs::path one = tempDir("ddp_nodes_1"), node0 = tempDir("ddp_node0"), node1 = tempDir("ddp_node1");
+  const std::string common = "fit --config_file " + exp("demo/pretrain.yaml") +
+                             " --trainer#max_epochs=2 --trainer#limit_train_batches=3"
+                             " --system#criterion#gather_distributed=True"
+                             " --system#criterion#gather_backward=all_reduce";
+  auto r1 = runFmcib(common + demoArgs(data, one) + world(1, 8));
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  const std::string env = "env MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(dist::freePort()) +
+                          " WORLD_SIZE=2 LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 GROUP_RANK=";
+  const std::string node =
+      std::string(" ") + FMCIB_BINARY + " " + common + " --trainer#num_nodes=2" + world(1, 4);
+  auto r2 =
+      runShell(env + "1 RANK=1" + node + demoArgs(data, node1) + " > " + q(node1 / "out.log") +
+               " 2>&1 & pid=$!; " + env + "0 RANK=0" + node + demoArgs(data, node0) +
+               "; c0=$?; wait $pid; c1=$?; cat " + q(node1 / "out.log") + " >&2; exit $((c0 * 16 + c1))");
+  ASSERT_EQ(r2.code, 0) << "exit 16 x node 0 + node 1: " << r2.out << r2.err;
+  const std::string metrics = "logs/pretrain/version_0/metrics.csv";
+  expectSameValues(column(node0 / metrics, "train/loss/epoch"), column(one / metrics, "train/loss/epoch"),
+                   "train/loss/epoch");
+  expectSameModel(node0 / "checkpoints/pretrain/last.ckpt", one / "checkpoints/pretrain/last.ckpt");
+  EXPECT_FALSE(fs::exists(node1 / "checkpoints")) << "only global rank 0 writes checkpoints";
 }
 
 TEST(Ddp, FineTuningTwoRanksEqualOneRankAndPredictGathersRowsInOrder) {
