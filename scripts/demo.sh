@@ -13,10 +13,10 @@ fmcib="$build/fmcib"
 out=${DEMO_OUT:-demo}
 data="$out/data"
 seed=${DEMO_SEED:-0}
-scans=${DEMO_SCANS:-80}
-lesions=${DEMO_LESIONS:-12}
-pretrain_epochs=${DEMO_PRETRAIN_EPOCHS:-12}
-finetune_epochs=${DEMO_FINETUNE_EPOCHS:-12}
+scans=${DEMO_SCANS:-96}
+lesions=${DEMO_LESIONS:-10}
+pretrain_epochs=${DEMO_PRETRAIN_EPOCHS:-6}
+finetune_epochs=${DEMO_FINETUNE_EPOCHS:-20}
 paths=(--vars#data="$data" --vars#out="$out")
 task=(--label malignancy)
 

@@ -76,40 +76,40 @@ LesionShape drawLesion(int cls, double scale, std::mt19937_64& rng) {
       spiculated = spiculated || chance(rng, 0.7);
       illDefined = illDefined || chance(rng, 0.5);
       heterogeneous = heterogeneous || chance(rng, 0.6);
-      l.cavitated = l.cavitated || chance(rng, 0.3);
+      l.cavitated = l.cavitated || chance(rng, 0.4);
     }
   } else {
     lobulated = chance(rng, 0.12);
     l.calcified = chance(rng, 0.3);
   }
   if (lobulated) {
-    l.lobulation = uniform(rng, 0.3, 0.5);
-    const int n = 3 + static_cast<int>(rng() % 4);
+    l.lobulation = uniform(rng, 0.45, 0.7);
+    const int n = 3 + static_cast<int>(rng() % 3);
     for (int i = 0; i < n; ++i) s.lobes.push_back(unitVector(rng));
   } else if (!l.malignant) {
     l.lobulation = 0;
   }
   if (spiculated) {
-    const int n = 8 + static_cast<int>(rng() % 9);
+    const int n = 6 + static_cast<int>(rng() % 7);
     for (int i = 0; i < n; ++i)
-      s.spicules.push_back({unitVector(rng), r * uniform(rng, 0.8, 1.6), uniform(rng, 1.2, 2.0)});
+      s.spicules.push_back({unitVector(rng), r * uniform(rng, 1.0, 1.8), uniform(rng, 1.6, 2.6)});
     l.spicules = n;
   }
   if (illDefined) l.marginMm = uniform(rng, 2.0, 4.0);
-  // Heterogeneous: plane waves of 4–8 mm wavelength; their mean over four is within ±texture.
+  // Heterogeneous: plane waves of 7–12 mm wavelength (coarser than any smoothing augmentation); their mean over four is within ±texture.
   const double amplitude = heterogeneous ? uniform(rng, 50, 90) : (l.malignant ? 0 : uniform(rng, 0, 6));
   l.texture = amplitude;
   for (size_t k = 0; k < s.waves.size(); ++k) {
     const P3 d = unitVector(rng);
-    const double w = 2 * kPi / uniform(rng, 4, 8);
+    const double w = 2 * kPi / uniform(rng, 7, 12);
     s.waves[k] = {d[0] * w, d[1] * w, d[2] * w};
     s.phases[k] = uniform(rng, 0, 2 * kPi);
   }
   // Cavity and calcifications stay off the centre (the annotated point never falls in them).
   if (l.cavitated) {
     const P3 d = unitVector(rng);
-    const double at = 0.55 * r;
-    s.cavity = {{d[0] * at, d[1] * at, d[2] * at}, 0.25 * r};
+    const double at = 0.6 * r;
+    s.cavity = {{d[0] * at, d[1] * at, d[2] * at}, 0.3 * r};
   }
   if (l.calcified) {
     const int n = 1 + static_cast<int>(rng() % 3);

@@ -1,4 +1,4 @@
-// scripts/demo.sh (`make demo`) at a reduced size with its fixed seed: the features of the
+// scripts/demo.sh (`make demo`) as `make demo` runs it, with its fixed seed: the features of the
 // self-supervised trunk beat the same network's random-init features in a linear probe on task 2
 // (benign / malignant lesions on scans the pre-training never saw), the fine-tuned model ranks the
 // test lesions well above chance, and the run ends with the three-row table.
@@ -15,6 +15,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// What the run (seed 0) must show; README's demo section has its numbers (0.664 vs 0.468 AUROC,
+// fine-tuned 0.671).
+constexpr double kMargin = 0.1;     // pre-trained minus random-init features, test AUROC
+constexpr double kFineTuned = 0.6;  // fine-tuned test AUROC
+
 double metric(const probe::MetricsRow& row, const std::string& key) {
   for (const auto& m : row.metrics)
     if (m.key == key) return m.value;
@@ -24,8 +29,9 @@ double metric(const probe::MetricsRow& row, const std::string& key) {
 
 TEST(DemoScript, PretrainedFeaturesBeatRandomInitAndFineTuningBeatsChance) {
   const fs::path out = tempDir("demo_script");
-  const std::string env = "DEMO_OUT='" + out.string() +
-                          "' DEMO_SCANS=40 DEMO_LESIONS=12 DEMO_PRETRAIN_EPOCHS=8 DEMO_FINETUNE_EPOCHS=8 ";
+  // The demo's own size (about 3 minutes on 2 cores): at half the scans and epochs (seed 0) every
+  // row is at or below chance on 24 test lesions, which would test nothing.
+  const std::string env = "DEMO_OUT='" + out.string() + "' ";
   const ProcessResult r = runShell("cd '" + sourceDir().string() + "' && " + env + "scripts/demo.sh '" +
                                    fs::path(FMCIB_BINARY).parent_path().string() + "'");
   ASSERT_EQ(r.code, 0) << r.out.substr(r.out.size() > 4000 ? r.out.size() - 4000 : 0) << r.err;
