@@ -192,29 +192,33 @@ io::Volume makeSyntheticCt(const io::Index3& size, const io::Vec3& spacing, cons
   // Smaller scans get proportionally smaller lesions (the classes keep their order).
   const double scale = std::min(1.0, std::min({half[0], half[1], half[2]}) / 45.0);
   for (int cls : lesionClasses) {
-    demo::LesionShape shape = demo::drawLesion(cls, scale, rng);
-    const double reach = shape.bodyReach() + 1;
+    demo::LesionShape shape;
     std::optional<demo::P3> at;
-    for (int attempt = 0; attempt < 900 && !at; ++attempt) {
-      // First keep the centre kPatchMargin from every border (so that the 50 mm patches of the
-      // configs are not clamped) and in its tissue; small or crowded scans relax one, then both.
-      const bool margin = attempt < 300, inTissue = attempt < 600;
-      auto limit = [&](double bodyHalf, double gridHalf) {
-        const double inside = bodyHalf - reach;
-        return margin && gridHalf > kPatchMargin ? std::min(inside, gridHalf - kPatchMargin) : inside;
-      };
-      const double lx = limit(body.bodyX, half[0]), ly = limit(body.bodyY, half[1]);
-      const double lz = limit(half[2], half[2]);
-      if (lx <= 0 || ly <= 0 || lz <= 0) continue;
-      const demo::P3 c{uniform(rng, -lx, lx), uniform(rng, -ly, ly), uniform(rng, -lz, lz)};
-      bool ok = body.fits(c, reach, inTissue);
-      if (inTissue)
-        ok = ok && (shape.summary.softTissue ? body.outsideLungs(c, reach) : body.insideLung(c, reach));
-      for (const auto& [other, oc] : placed) {
-        const double d = std::hypot(c[0] - oc[0], c[1] - oc[1], c[2] - oc[2]);
-        ok = ok && d > reach + other.bodyReach() + 2;
+    // A crowded scan redraws the lesion smaller (down to a third) until it fits.
+    for (double shrink = 1; !at && shrink > 0.3; shrink *= 0.8) {
+      shape = demo::drawLesion(cls, scale * shrink, rng);
+      const double reach = shape.bodyReach() + 1;
+      for (int attempt = 0; attempt < 900 && !at; ++attempt) {
+        // First keep the centre kPatchMargin from every border (so that the 50 mm patches of the
+        // configs are not clamped) and in its tissue; small or crowded scans relax one, then both.
+        const bool margin = attempt < 300, inTissue = attempt < 600;
+        auto limit = [&](double bodyHalf, double gridHalf) {
+          const double inside = bodyHalf - reach;
+          return margin && gridHalf > kPatchMargin ? std::min(inside, gridHalf - kPatchMargin) : inside;
+        };
+        const double lx = limit(body.bodyX, half[0]), ly = limit(body.bodyY, half[1]);
+        const double lz = limit(half[2], half[2]);
+        if (lx <= 0 || ly <= 0 || lz <= 0) continue;
+        const demo::P3 c{uniform(rng, -lx, lx), uniform(rng, -ly, ly), uniform(rng, -lz, lz)};
+        bool ok = body.fits(c, reach, inTissue);
+        if (inTissue)
+          ok = ok && (shape.summary.softTissue ? body.outsideLungs(c, reach) : body.insideLung(c, reach));
+        for (const auto& [other, oc] : placed) {
+          const double d = std::hypot(c[0] - oc[0], c[1] - oc[1], c[2] - oc[2]);
+          ok = ok && d > reach + other.bodyReach() + 2;
+        }
+        if (ok) at = c;
       }
-      if (ok) at = c;
     }
     if (!at)
       throw ConfigError("the synthetic scan of size [" + std::to_string(size[0]) + ", " +
