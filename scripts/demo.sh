@@ -75,7 +75,7 @@ echo "Task 2 (benign / malignant), $(($(wc -l <"$data/task2_test.csv") - 1)) tes
 cat <<SUMMARY
 
 Curves of the fine-tuning: $out/finetune_curves.png
-Preview of training inputs: $out/preview/
+Preview of the training inputs: $(ls "$out"/preview/*.png | head -1) (and the other rows in $out/preview/)
 Other outputs (in $out): data/ (scans, CSVs), pretrain_weights.torch (the trunk as {trunk_state_dict}),
   features/ (pred_0 ... pred_127 per lesion), probe_*/ and finetuned/ (metrics.json, probabilities),
   checkpoints/, logs/ (CSV logs: version_N/metrics.csv)

@@ -86,8 +86,6 @@ LesionShape drawLesion(int cls, double scale, std::mt19937_64& rng) {
     l.lobulation = uniform(rng, 0.45, 0.7);
     const int n = 3 + static_cast<int>(rng() % 3);
     for (int i = 0; i < n; ++i) s.lobes.push_back(unitVector(rng));
-  } else if (!l.malignant) {
-    l.lobulation = 0;
   }
   if (spiculated) {
     const int n = 6 + static_cast<int>(rng() % 7);
@@ -96,7 +94,8 @@ LesionShape drawLesion(int cls, double scale, std::mt19937_64& rng) {
     l.spicules = n;
   }
   if (illDefined) l.marginMm = uniform(rng, 2.0, 4.0);
-  // Heterogeneous: plane waves of 7–12 mm wavelength (coarser than any smoothing augmentation); their mean over four is within ±texture.
+  // Heterogeneous: plane waves of 7–12 mm wavelength, coarser than the pre-training's smoothing
+  // augmentation; their mean over four stays within ±texture.
   const double amplitude = heterogeneous ? uniform(rng, 50, 90) : (l.malignant ? 0 : uniform(rng, 0, 6));
   l.texture = amplitude;
   for (size_t k = 0; k < s.waves.size(); ++k) {
