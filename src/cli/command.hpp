@@ -46,5 +46,7 @@ void installPlotCommand(CLI::App& app);
 void installFeaturesCommand(CLI::App& app, GlobalOptions& global);
 /// linear-probe --train A.csv --test B.csv --label COL [--val C.csv] [--C 0.01,0.1,1] [--out DIR].
 void installLinearProbeCommand(CLI::App& app);
+/// evaluate --predictions P.csv --label COL [--out DIR]; metrics-table NAME=metrics.json ...
+void installEvaluateCommands(CLI::App& app);
 
 }  // namespace fmcib::cli

@@ -14,6 +14,7 @@ void installCommands(CLI::App& app, GlobalOptions& global) {
   installPlotCommand(app);
   installFeaturesCommand(app, global);
   installLinearProbeCommand(app);
+  installEvaluateCommands(app);
 }
 
 }  // namespace fmcib::cli

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <sstream>
 
+#include "demo_lesion.hpp"
 #include "fmcib/config/error.hpp"
 #include "fmcib/io/csv.hpp"
 #include "fmcib/io/image_io.hpp"
@@ -54,6 +56,98 @@ std::string numberText(double v) {
   return os.str();
 }
 
+/// HU written for a true HU on a scan with this calibration: scaled about air, then shifted.
+double calibrated(double hu, double calibration, double offset) {
+  return -1000 + (hu + 1000) * calibration + offset;
+}
+
+/// The body of a synthetic chest slab: an elliptic outline with a subcutaneous fat layer, two
+/// lungs, a spine, soft tissue between them. Coordinates in mm from the body centre.
+struct Anatomy {
+  explicit Anatomy(const io::Vec3& half)
+      : bodyX(0.9 * half[0]),
+        bodyY(0.75 * half[1]),
+        lungX(0.3 * half[0]),
+        lungY(0.45 * half[1]),
+        lungZ(0.8 * half[2]),
+        lungCx(0.42 * half[0]),
+        lungCy(-0.1 * half[1]),
+        spineR(0.12 * std::min(half[0], half[1])),
+        spineCy(0.55 * half[1]) {}
+
+  /// (x/a)² + (y/b)² of the body outline.
+  double bodyLevel(double x, double y) const { return (x / bodyX) * (x / bodyX) + (y / bodyY) * (y / bodyY); }
+  /// The lung ellipsoid's level at a point (1 on its surface), grown by `grow` mm.
+  double lungLevel(const demo::P3& p, double grow = 0) const {
+    const double dx = (std::abs(p[0]) - lungCx) / (lungX + grow), dy = (p[1] - lungCy) / (lungY + grow);
+    const double dz = p[2] / (lungZ + grow);
+    return dx * dx + dy * dy + dz * dz;
+  }
+  bool inSpine(double x, double y) const { return x * x + (y - spineCy) * (y - spineCy) <= spineR * spineR; }
+
+  double hu(double x, double y, double z) const {
+    const double b = bodyLevel(x, y);
+    if (b > 1) return -1000;
+    if (inSpine(x, y)) return 750;
+    if (lungLevel({x, y, z}) <= 1) return -850;
+    if (b > 0.8) return -100;  // subcutaneous fat
+    return 35 + 12 * std::sin(x / 17.0) * std::cos(y / 23.0);
+  }
+
+  /// A ball of radius `reach` at c lies inside the fat layer (`strict`) or the body, clear of the spine.
+  bool fits(const demo::P3& c, double reach, bool strict) const {
+    const double level = strict ? bodyLevel(std::abs(c[0]) + reach, std::abs(c[1]) + reach)
+                                : std::max(bodyLevel(c[0], c[1]), bodyLevel(std::abs(c[0]) + reach, c[1]));
+    return level <= (strict ? 0.8 : 1.0) && std::hypot(c[0], c[1] - spineCy) > spineR + reach;
+  }
+  bool insideLung(const demo::P3& c, double reach) const {
+    return lungX > reach && lungY > reach && lungZ > reach && lungLevel(c, -reach) <= 1;
+  }
+  bool outsideLungs(const demo::P3& c, double reach) const { return lungLevel(c, reach) > 1; }
+
+  double bodyX, bodyY, lungX, lungY, lungZ, lungCx, lungCy, spineR, spineCy;
+};
+
+/// Vessels: tubes of 0.6–1.8 mm radius through the lungs (line structures that are not spicules).
+void paintVessels(const Anatomy& body, const demo::GridCoords& grid, std::mt19937_64& rng,
+                  std::vector<float>& tissue) {
+  const int perLung = 20;
+  for (int side = -1; side <= 1; side += 2)
+    for (int t = 0; t < perLung; ++t) {
+      const demo::P3 a{side * (body.lungCx + uniform(rng, -0.7, 0.7) * body.lungX),
+                       body.lungCy + uniform(rng, -0.7, 0.7) * body.lungY,
+                       uniform(rng, -0.7, 0.7) * body.lungZ};
+      const double zc = uniform(rng, -1, 1), phi = uniform(rng, 0, 6.283185307179586),
+                   sc = std::sqrt(1 - zc * zc);
+      const double len = uniform(rng, 10, 30), radius = uniform(rng, 0.6, 1.8);
+      const demo::P3 d{sc * std::cos(phi), sc * std::sin(phi), zc};
+      int64_t lo[3], hi[3];
+      for (int ax = 0; ax < 3; ++ax) {
+        const double p0 = std::min(a[ax], a[ax] + len * d[ax]) - radius - 1;
+        const double p1 = std::max(a[ax], a[ax] + len * d[ax]) + radius + 1;
+        lo[ax] = grid.size[ax];
+        hi[ax] = -1;
+        for (int64_t i = 0; i < grid.size[ax]; ++i) {
+          const double c = grid.coord[ax][static_cast<size_t>(i)];
+          if (c >= p0 && c <= p1) lo[ax] = std::min(lo[ax], i), hi[ax] = std::max(hi[ax], i);
+        }
+      }
+      for (int64_t k = lo[2]; k <= hi[2]; ++k)
+        for (int64_t j = lo[1]; j <= hi[1]; ++j)
+          for (int64_t i = lo[0]; i <= hi[0]; ++i) {
+            const size_t idx = static_cast<size_t>((k * grid.size[1] + j) * grid.size[0] + i);
+            if (tissue[idx] > -700) continue;  // lung only
+            const demo::P3 p{grid.coord[0][static_cast<size_t>(i)] - a[0],
+                             grid.coord[1][static_cast<size_t>(j)] - a[1],
+                             grid.coord[2][static_cast<size_t>(k)] - a[2]};
+            const double along = std::clamp(p[0] * d[0] + p[1] * d[1] + p[2] * d[2], 0.0, len);
+            const double dist = std::hypot(p[0] - along * d[0], p[1] - along * d[1], p[2] - along * d[2]);
+            const double w = std::clamp(0.5 - (dist - radius) / 0.7, 0.0, 1.0);
+            tissue[idx] = static_cast<float>(w * 40 + (1 - w) * tissue[idx]);
+          }
+    }
+}
+
 }  // namespace
 
 io::Volume makeSyntheticCt(const io::Index3& size, const io::Vec3& spacing, const std::string& orientation,
@@ -72,108 +166,86 @@ io::Volume makeSyntheticCt(const io::Index3& size, const io::Vec3& spacing, cons
     half[a] = 0.5 * static_cast<double>(size[a] - 1) * spacing[a];
     g.origin[a] = centre[a] - diag[a] * half[a];
   }
-  std::vector<double> coord[3];
+  demo::GridCoords grid;
+  grid.size = size;
   for (int a = 0; a < 3; ++a)
     for (int64_t i = 0; i < size[a]; ++i)
-      coord[a].push_back(g.origin[a] + diag[a] * spacing[a] * static_cast<double>(i) - centre[a]);
+      grid.coord[a].push_back(g.origin[a] + diag[a] * spacing[a] * static_cast<double>(i) - centre[a]);
+  const auto& coord = grid.coord;
 
-  const double bodyX = 0.9 * half[0], bodyY = 0.75 * half[1];
-  const double lungX = 0.3 * half[0], lungY = 0.45 * half[1], lungZ = 0.8 * half[2];
-  const double lungCx = 0.42 * half[0], lungCy = -0.1 * half[1];
-  const double spineR = 0.12 * std::min(half[0], half[1]), spineCy = 0.55 * half[1];
-  auto inLung = [&](double x, double y, double z) {
-    const double dx = (std::abs(x) - lungCx) / lungX, dy = (y - lungCy) / lungY, dz = z / lungZ;
-    return dx * dx + dy * dy + dz * dz <= 1.0;
-  };
-  auto inBody = [&](double x, double y) {
-    return (x / bodyX) * (x / bodyX) + (y / bodyY) * (y / bodyY) <= 1.0;
-  };
-  auto inSpine = [&](double x, double y) { return x * x + (y - spineCy) * (y - spineCy) <= spineR * spineR; };
-
-  io::Volume volume(io::PixelType::kInt16, g);
-  int16_t* v = volume.dataAs<int16_t>();
-  const uint64_t noiseSeed = rng();
+  const Anatomy body(half);
+  // The scan's nuisances: calibration (HU scaled about air) and noise level.
+  const double calibration = uniform(rng, 0.94, 1.06), offset = uniform(rng, -15, 15);
+  const double sigma = uniform(rng, 6, 25);
+  const int64_t voxels = size[0] * size[1] * size[2];
+  std::vector<float> tissue(static_cast<size_t>(voxels));
   int64_t n = 0;
   for (int64_t k = 0; k < size[2]; ++k)
     for (int64_t j = 0; j < size[1]; ++j)
-      for (int64_t i = 0; i < size[0]; ++i, ++n) {
-        const double x = coord[0][i], y = coord[1][j], z = coord[2][k];
-        double hu;
-        if (!inBody(x, y))
-          hu = -1000 + 5 * noise(noiseSeed, n);
-        else if (inSpine(x, y))
-          hu = 700 + 40 * noise(noiseSeed, n);
-        else if (inLung(x, y, z))
-          hu = -850 + 30 * noise(noiseSeed, n);
-        else
-          hu = 30 + 15 * std::sin(x / 17.0) * std::cos(y / 23.0) + 8 * noise(noiseSeed, n);
-        v[n] = static_cast<int16_t>(std::lround(std::clamp(hu, -1024.0, 3071.0)));
-      }
+      for (int64_t i = 0; i < size[0]; ++i, ++n)
+        tissue[static_cast<size_t>(n)] = static_cast<float>(body.hu(coord[0][i], coord[1][j], coord[2][k]));
+  paintVessels(body, grid, rng, tissue);
 
-  // Lesions: radius and density from the class; centres inside the body, off the spine, apart.
-  static const double kRadius[4][2] = {{3, 5}, {5, 8}, {8, 11}, {11, 14}};
+  // Lesions: in a lung or in soft tissue as the class says, inside the body, off the spine, apart.
   lesions.clear();
+  std::vector<std::pair<demo::LesionShape, demo::P3>> placed;
   // Smaller scans get proportionally smaller lesions (the classes keep their order).
   const double scale = std::min(1.0, std::min({half[0], half[1], half[2]}) / 45.0);
   for (int cls : lesionClasses) {
-    DemoLesion lesion;
-    lesion.sizeClass = (cls / 2) % 4;
-    lesion.densityClass = cls % 2;
-    const double r = scale * uniform(rng, kRadius[lesion.sizeClass][0], kRadius[lesion.sizeClass][1]);
-    lesion.radii = {r, r * uniform(rng, 0.8, 1.2), r * uniform(rng, 0.8, 1.2)};
-    lesion.density = lesion.densityClass == 0 ? uniform(rng, -20, 20) : uniform(rng, 80, 140);
-    const double reach = std::max({lesion.radii[0], lesion.radii[1], lesion.radii[2]}) + 2;
-    bool placed = false;
-    for (int attempt = 0; attempt < 600 && !placed; ++attempt) {
-      // First try to keep the centre kPatchMargin from every border, so that the 50 mm patches of
-      // the configs are not clamped; small scans (or crowded ones) fall back to anywhere inside.
-      const bool margin = attempt < 300;
-      auto limit = [&](double bodyHalf, double gridHalf) {
-        const double inside = bodyHalf - reach;
-        return margin && gridHalf > kPatchMargin ? std::min(inside, gridHalf - kPatchMargin) : inside;
-      };
-      const double lx = limit(bodyX, half[0]), ly = limit(bodyY, half[1]), lz = limit(half[2], half[2]);
-      if (lx <= 0 || ly <= 0 || lz <= 0) continue;
-      const io::Vec3 c{uniform(rng, -lx, lx), uniform(rng, -ly, ly), uniform(rng, -lz, lz)};
-      bool ok = inBody(c[0], c[1]) && inBody(std::abs(c[0]) + reach, c[1]) && !inSpine(c[0], c[1]) &&
-                std::hypot(c[0], c[1] - spineCy) > spineR + reach;
-      for (const auto& other : lesions) {
-        const double d =
-            std::hypot(c[0] - (other.centre[0] - centre[0]), c[1] - (other.centre[1] - centre[1]),
-                       c[2] - (other.centre[2] - centre[2]));
-        ok = ok && d > reach + std::max({other.radii[0], other.radii[1], other.radii[2]}) + 2;
+    demo::LesionShape shape;
+    std::optional<demo::P3> at;
+    // A crowded scan redraws the lesion smaller (down to a third) until it fits.
+    for (double shrink = 1; !at && shrink > 0.3; shrink *= 0.8) {
+      shape = demo::drawLesion(cls, scale * shrink, rng);
+      const double reach = shape.bodyReach() + 1;
+      for (int attempt = 0; attempt < 900 && !at; ++attempt) {
+        // First keep the centre kPatchMargin from every border (so that the 50 mm patches of the
+        // configs are not clamped) and in its tissue; small or crowded scans relax one, then both.
+        const bool margin = attempt < 300, inTissue = attempt < 600;
+        auto limit = [&](double bodyHalf, double gridHalf) {
+          const double inside = bodyHalf - reach;
+          return margin && gridHalf > kPatchMargin ? std::min(inside, gridHalf - kPatchMargin) : inside;
+        };
+        const double lx = limit(body.bodyX, half[0]), ly = limit(body.bodyY, half[1]);
+        const double lz = limit(half[2], half[2]);
+        if (lx <= 0 || ly <= 0 || lz <= 0) continue;
+        const demo::P3 c{uniform(rng, -lx, lx), uniform(rng, -ly, ly), uniform(rng, -lz, lz)};
+        bool ok = body.fits(c, reach, inTissue);
+        if (inTissue)
+          ok = ok && (shape.summary.softTissue ? body.outsideLungs(c, reach) : body.insideLung(c, reach));
+        for (const auto& [other, oc] : placed) {
+          const double d = std::hypot(c[0] - oc[0], c[1] - oc[1], c[2] - oc[2]);
+          ok = ok && d > reach + other.bodyReach() + 2;
+        }
+        if (ok) at = c;
       }
-      if (!ok) continue;
-      lesion.centre = {c[0] + centre[0], c[1] + centre[1], c[2] + centre[2]};
-      placed = true;
     }
-    if (!placed)
+    if (!at)
       throw ConfigError("the synthetic scan of size [" + std::to_string(size[0]) + ", " +
                         std::to_string(size[1]) + ", " + std::to_string(size[2]) + "] has no room for " +
                         std::to_string(lesionClasses.size()) +
                         " lesions; use a larger --size or fewer --lesions-per-scan");
-    // Fill: density inside the ellipsoid, a one-millimetre soft edge.
-    const io::Vec3 cidx = g.physicalToContinuousIndex(lesion.centre);
-    int64_t lo[3], hi[3];
+    demo::paintLesion(shape, *at, grid, tissue);
+    DemoLesion& l = shape.summary;
+    // The annotated point: the centre with a click jitter of up to a fifth of the smallest radius.
+    const double jitter = 0.2 * std::min({l.radii[0], l.radii[1], l.radii[2]}) / std::sqrt(3.0);
     for (int a = 0; a < 3; ++a) {
-      const double extent = (lesion.radii[a] + 1.5) / spacing[a];
-      lo[a] = std::max<int64_t>(0, static_cast<int64_t>(std::floor(cidx[a] - extent)));
-      hi[a] = std::min<int64_t>(size[a] - 1, static_cast<int64_t>(std::ceil(cidx[a] + extent)));
+      l.centre[a] = (*at)[a] + centre[a];
+      l.seed[a] = l.centre[a] + uniform(rng, -jitter, jitter);
     }
-    for (int64_t k = lo[2]; k <= hi[2]; ++k)
-      for (int64_t j = lo[1]; j <= hi[1]; ++j)
-        for (int64_t i = lo[0]; i <= hi[0]; ++i) {
-          const double dx = (coord[0][i] + centre[0] - lesion.centre[0]) / lesion.radii[0];
-          const double dy = (coord[1][j] + centre[1] - lesion.centre[1]) / lesion.radii[1];
-          const double dz = (coord[2][k] + centre[2] - lesion.centre[2]) / lesion.radii[2];
-          const double dist = std::sqrt(dx * dx + dy * dy + dz * dz);  // 1 at the surface
-          const double w = std::clamp((1.0 + 1.0 / lesion.radii[0] - dist) * lesion.radii[0], 0.0, 1.0);
-          if (w <= 0) continue;
-          const int64_t idx = (k * size[1] + j) * size[0] + i;
-          const double hu = lesion.density + 10 * noise(noiseSeed ^ 0x5eed, idx);
-          v[idx] = static_cast<int16_t>(std::lround(w * hu + (1 - w) * v[idx]));
-        }
-    lesions.push_back(lesion);
+    l.density = calibrated(l.density, calibration, offset);
+    l.texture *= calibration;
+    placed.emplace_back(shape, *at);
+    lesions.push_back(l);
+  }
+
+  io::Volume volume(io::PixelType::kInt16, g);
+  int16_t* v = volume.dataAs<int16_t>();
+  const uint64_t noiseSeed = rng();
+  for (int64_t m = 0; m < voxels; ++m) {
+    const double hu =
+        calibrated(tissue[static_cast<size_t>(m)], calibration, offset) + sigma * noise(noiseSeed, m);
+    v[m] = static_cast<int16_t>(std::lround(std::clamp(hu, -1024.0, 3071.0)));
   }
   return volume;
 }
@@ -225,8 +297,8 @@ DemoDataResult makeDemoData(const DemoDataOptions& o) {
     return rows;
   };
   auto base = [](const Row& r) {
-    return std::vector<std::string>{r.scan->path, numberText(r.lesion->centre[0]),
-                                    numberText(r.lesion->centre[1]), numberText(r.lesion->centre[2])};
+    return std::vector<std::string>{r.scan->path, numberText(r.lesion->seed[0]),
+                                    numberText(r.lesion->seed[1]), numberText(r.lesion->seed[2])};
   };
   const std::vector<std::string> header = {"image_path", "coordX", "coordY", "coordZ"};
   auto write = [&](const std::string& file, const std::vector<std::string>& columns,

@@ -16,8 +16,6 @@ namespace fmcib::probe {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 std::string fmt(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
@@ -61,17 +59,6 @@ std::vector<int64_t> pick(const std::vector<int64_t>& v, const std::vector<int64
   out.reserve(rows.size());
   for (int64_t r : rows) out.push_back(v[static_cast<size_t>(r)]);
   return out;
-}
-
-/// The reported metrics, in the order of the table (the selection metric first).
-std::vector<double> testMetrics(const at::Tensor& proba, const std::vector<int64_t>& targets,
-                                int64_t numClasses) {
-  const std::vector<int64_t> predicted = argmaxRows(proba);
-  if (numClasses == 2)
-    return {auroc(proba, targets), averagePrecision(proba, targets),
-            balancedAccuracy(targets, predicted, numClasses)};
-  return {macroAveragePrecision(proba, targets), balancedAccuracy(targets, predicted, numClasses),
-          macroAurocOvr(proba, targets)};
 }
 
 }  // namespace
@@ -175,39 +162,14 @@ ProbeResult runLinearProbe(const ProbeOptions& o) {
                               std::to_string(K) +
                               " training classes; metrics average over the classes present");
 
-  const std::vector<double> values = testMetrics(result.testProba, result.testTargets, K);
-  BootstrapResult boot;
-  if (o.bootstrap > 0) {
-    auto keep = [&](const std::vector<int64_t>& idx) {
-      std::set<int64_t> seen;
-      for (int64_t i : idx) seen.insert(result.testTargets[static_cast<size_t>(i)]);
-      return seen.size() == testClasses.size();
-    };
-    const at::Tensor probaCpu = result.testProba.contiguous();
-    auto metrics = [&](const std::vector<int64_t>& idx) {
-      return testMetrics(probaCpu.index_select(0, torch::tensor(idx, torch::kLong)),
-                         pick(result.testTargets, idx), K);
-    };
-    boot = bootstrap(result.test.rows(), o.bootstrap, o.seed, o.level, keep, metrics);
-    result.bootstrapUsed = boot.used;
-    result.bootstrapSkipped = boot.skipped;
-    if (boot.skipped)
-      result.warnings.push_back(std::to_string(boot.skipped) + " of " + std::to_string(o.bootstrap) +
-                                " bootstrap resamples missed a class and were skipped");
-  }
-  const std::vector<std::pair<std::string, std::string>> names =
-      K == 2 ? std::vector<std::pair<std::string, std::string>>{{"auroc", "AUROC"},
-                                                                {"average_precision", "average precision"},
-                                                                {"balanced_accuracy", "balanced accuracy"}}
-             : std::vector<std::pair<std::string, std::string>>{
-                   {"map", "mAP (macro AP)"},
-                   {"balanced_accuracy", "balanced accuracy"},
-                   {"auroc_macro_ovr", "AUROC (macro, one-vs-rest)"}};
-  for (size_t m = 0; m < values.size(); ++m) {
-    const bool ci = m < boot.low.size();
-    result.metrics.push_back(
-        {names[m].first, names[m].second, values[m], ci ? boot.low[m] : kNaN, ci ? boot.high[m] : kNaN});
-  }
+  const Scores scores =
+      scoreProbabilities(result.testProba, result.testTargets, K, {o.bootstrap, o.seed, o.level});
+  result.metrics = scores.metrics;
+  result.bootstrapUsed = scores.bootstrapUsed;
+  result.bootstrapSkipped = scores.bootstrapSkipped;
+  if (scores.bootstrapSkipped)
+    result.warnings.push_back(std::to_string(scores.bootstrapSkipped) + " of " + std::to_string(o.bootstrap) +
+                              " bootstrap resamples missed a class and were skipped");
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "fmcib/config/error.hpp"
@@ -62,6 +64,43 @@ std::string jsonString(const std::string& s) {
 
 std::string jsonNumber(double v) {
   return std::isfinite(v) ? exact(v) : "null";
+}
+
+/// The "bootstrap" and "test" members of metrics.json (linear-probe and evaluate write the same).
+std::string bootstrapAndTestJson(const ScoreOptions& o, int used, int skipped,
+                                 const std::vector<TestMetric>& metrics) {
+  std::ostringstream j;
+  j << "  \"bootstrap\": {\"resamples\": " << o.bootstrap << ", \"used\": " << used
+    << ", \"skipped\": " << skipped << ", \"seed\": " << o.seed << ", \"level\": " << jsonNumber(o.level)
+    << ", \"interval\": \"percentile (numpy linear interpolation)\"},\n";
+  j << "  \"test\": {";
+  for (size_t m = 0; m < metrics.size(); ++m) {
+    const auto& t = metrics[m];
+    j << (m ? ",\n    " : "\n    ") << jsonString(t.key) << ": {\"value\": " << jsonNumber(t.value)
+      << ", \"ci_low\": " << jsonNumber(t.low) << ", \"ci_high\": " << jsonNumber(t.high) << "}";
+  }
+  j << "}";
+  return j.str();
+}
+
+std::string jsonStrings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + jsonString(items[i]);
+  return out + "]";
+}
+
+/// The test-metrics table of the reports: one line per metric, with its interval.
+std::string metricLines(const std::vector<TestMetric>& metrics, const ScoreOptions& o) {
+  std::ostringstream s;
+  s << "  " << pad("metric", 28) << pad("value", 8, true);
+  if (o.bootstrap > 0) s << "   " << general(o.level * 100) << "% interval";
+  s << "\n";
+  for (const auto& m : metrics) {
+    s << "  " << pad(m.name, 28) << pad(fixed(m.value), 8, true);
+    if (o.bootstrap > 0) s << "   [" << fixed(m.low) << ", " << fixed(m.high) << "]";
+    s << "\n";
+  }
+  return s.str();
 }
 
 const char* solverName(Solver s) {
@@ -120,14 +159,7 @@ std::string formatProbeReport(const ProbeResult& r) {
     s << ", " << general(r.options.level * 100) << "% percentile bootstrap intervals (" << r.bootstrapUsed
       << " of " << r.options.bootstrap << " resamples, seed " << r.options.seed << ")";
   s << ":\n";
-  s << "  " << pad("metric", 28) << pad("value", 8, true);
-  if (r.options.bootstrap > 0) s << "   " << general(r.options.level * 100) << "% interval";
-  s << "\n";
-  for (const auto& m : r.metrics) {
-    s << "  " << pad(m.name, 28) << pad(fixed(m.value), 8, true);
-    if (r.options.bootstrap > 0) s << "   [" << fixed(m.low) << ", " << fixed(m.high) << "]";
-    s << "\n";
-  }
+  s << metricLines(r.metrics, {r.options.bootstrap, r.options.seed, r.options.level});
   return s.str();
 }
 
@@ -162,19 +194,9 @@ std::string probeJson(const ProbeResult& r) {
     << ", \"converged\": " << (r.finalFit.converged ? "true" : "false")
     << ", \"stop\": " << jsonString(r.finalFit.stop)
     << ", \"gradient_max_abs\": " << jsonNumber(r.finalGradient) << "},\n";
-  j << "  \"bootstrap\": {\"resamples\": " << o.bootstrap << ", \"used\": " << r.bootstrapUsed
-    << ", \"skipped\": " << r.bootstrapSkipped << ", \"seed\": " << o.seed
-    << ", \"level\": " << jsonNumber(o.level)
-    << ", \"interval\": \"percentile (numpy linear interpolation)\"},\n";
-  j << "  \"test\": {";
-  for (size_t m = 0; m < r.metrics.size(); ++m) {
-    const auto& t = r.metrics[m];
-    j << (m ? ",\n    " : "\n    ") << jsonString(t.key) << ": {\"value\": " << jsonNumber(t.value)
-      << ", \"ci_low\": " << jsonNumber(t.low) << ", \"ci_high\": " << jsonNumber(t.high) << "}";
-  }
-  j << "},\n  \"warnings\": [";
-  for (size_t w = 0; w < r.warnings.size(); ++w) j << (w ? ", " : "") << jsonString(r.warnings[w]);
-  j << "],\n  \"seconds\": " << jsonNumber(r.seconds) << "\n}\n";
+  j << bootstrapAndTestJson({o.bootstrap, o.seed, o.level}, r.bootstrapUsed, r.bootstrapSkipped, r.metrics);
+  j << ",\n  \"warnings\": " << jsonStrings(r.warnings) << ",\n  \"seconds\": " << jsonNumber(r.seconds)
+    << "\n}\n";
   return j.str();
 }
 
@@ -201,6 +223,89 @@ ProbeOutputs writeProbeOutputs(const ProbeResult& r, const std::string& dir) {
   writeAtomically(out.probabilities, csv.str());
   writeAtomically(out.metrics, probeJson(r));
   return out;
+}
+
+std::string formatEvaluationReport(const EvaluationResult& r) {
+  std::ostringstream s;
+  const ScoreOptions& o = r.options.score;
+  s << "evaluate: " << r.options.predictionsPath << ", " << r.rows << " rows, " << r.classes.size()
+    << " classes (label " << r.options.labelColumn << "; probabilities";
+  for (size_t k = 0; k < r.probaColumns.size(); ++k) s << (k ? ", " : " ") << r.probaColumns[k];
+  s << ")";
+  if (o.bootstrap > 0)
+    s << ", " << general(o.level * 100) << "% percentile bootstrap intervals (" << r.scores.bootstrapUsed
+      << " of " << o.bootstrap << " resamples, seed " << o.seed << ")";
+  s << ":\n" << metricLines(r.scores.metrics, o);
+  return s.str();
+}
+
+std::string evaluationJson(const EvaluationResult& r) {
+  std::ostringstream j;
+  const EvaluationOptions& o = r.options;
+  j << "{\n  \"task\": " << jsonString(r.classes.size() == 2 ? "binary" : "multiclass") << ",\n";
+  j << "  \"classes\": " << jsonStrings(r.classes) << ",\n  \"label\": " << jsonString(o.labelColumn)
+    << ",\n";
+  j << "  \"probability_columns\": {\"regex\": " << jsonString(o.probaRegex)
+    << ", \"names\": " << jsonStrings(r.probaColumns) << "},\n";
+  j << "  \"files\": {\"predictions\": " << jsonString(o.predictionsPath) << "},\n";
+  j << "  \"rows\": {\"test\": " << r.rows << "},\n";
+  j << bootstrapAndTestJson(o.score, r.scores.bootstrapUsed, r.scores.bootstrapSkipped, r.scores.metrics);
+  j << ",\n  \"warnings\": " << jsonStrings(r.warnings) << "\n}\n";
+  return j.str();
+}
+
+std::string writeEvaluationJson(const EvaluationResult& r, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) throw RuntimeError("cannot create the output folder '" + dir + "'");
+  const std::string path = (fs::path(dir) / "metrics.json").string();
+  writeAtomically(path, evaluationJson(r));
+  return path;
+}
+
+std::string formatMetricsTable(const std::vector<MetricsRow>& rows) {
+  // AUROC, mAP and balanced accuracy, whatever the task: for two classes mAP is the positive
+  // class's average precision, for more AUROC is the macro one-vs-rest one.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> columns = {
+      {"AUROC", {"auroc", "auroc_macro_ovr"}},
+      {"mAP", {"average_precision", "map"}},
+      {"balanced accuracy", {"balanced_accuracy"}}};
+  std::vector<std::vector<std::string>> cells;
+  size_t nameWidth = 4;
+  std::vector<size_t> width;
+  for (const auto& c : columns) width.push_back(c.first.size());
+  for (const auto& row : rows) {
+    nameWidth = std::max(nameWidth, row.name.size());
+    std::vector<std::string> line;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      std::string cell = "n/a";
+      for (const auto& key : columns[c].second)
+        for (const auto& m : row.metrics)
+          if (m.key == key && cell == "n/a") {
+            cell = fixed(m.value, 3);
+            if (!std::isnan(m.low)) cell += " [" + fixed(m.low, 3) + ", " + fixed(m.high, 3) + "]";
+          }
+      width[c] = std::max(width[c], cell.size());
+      line.push_back(cell);
+    }
+    cells.push_back(line);
+  }
+  std::ostringstream s;
+  s << pad("", nameWidth);
+  for (size_t c = 0; c < columns.size(); ++c) s << "   " << pad(columns[c].first, width[c]);
+  s << "   test rows\n";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    s << pad(rows[r].name, nameWidth);
+    for (size_t c = 0; c < columns.size(); ++c) s << "   " << pad(cells[r][c], width[c]);
+    s << "   " << rows[r].testRows << "\n";
+  }
+  std::set<std::string> notes;
+  for (const auto& row : rows)
+    if (row.bootstrapUsed > 0)
+      notes.insert("[low, high]: " + general(row.level * 100) +
+                   "% percentile bootstrap interval over the test rows");
+  for (const auto& n : notes) s << n << "\n";
+  return s.str();
 }
 
 }  // namespace fmcib::probe

@@ -18,6 +18,7 @@
 #include "fmcib/probe/feature_table.hpp"
 #include "fmcib/probe/logistic_regression.hpp"
 #include "fmcib/probe/scaler.hpp"
+#include "fmcib/probe/scoring.hpp"
 
 namespace fmcib::probe {
 
@@ -39,12 +40,6 @@ struct CandidateScore {
   double score = 0;                ///< mean over folds, or the validation score
   std::vector<double> foldScores;  ///< empty with --val
   int unconverged = 0;             ///< fits that hit a solver limit
-};
-
-struct TestMetric {
-  std::string key;   ///< JSON key: auroc, average_precision, map, balanced_accuracy, auroc_macro_ovr
-  std::string name;  ///< for the table
-  double value = 0, low = 0, high = 0;  ///< low/high NaN without bootstrap
 };
 
 struct ProbeResult {
