@@ -56,10 +56,10 @@ TEST(DemoData, WritesScansAndCsvsInTheFmcibLayout) {
       std::nth_element(near.begin(), near.begin() + near.size() / 2, near.end());
       EXPECT_NEAR(near[near.size() / 2], lesion.density, lesion.texture + 40) << scan.path;
       // The annotated point is the centre within a fifth of the smallest radius.
-      const double r = std::min({lesion.radii[0], lesion.radii[1], lesion.radii[2]});
+      const double smallest = std::min({lesion.radii[0], lesion.radii[1], lesion.radii[2]});
       EXPECT_LE(std::hypot(lesion.seed[0] - lesion.centre[0], lesion.seed[1] - lesion.centre[1],
                            lesion.seed[2] - lesion.centre[2]),
-                0.2 * r + 1e-9);
+                0.2 * smallest + 1e-9);
     }
   }
   EXPECT_EQ(orientations, (std::set<std::string>{"LPI", "LPS", "RAS"}));
