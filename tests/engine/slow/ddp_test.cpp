@@ -98,7 +98,9 @@ TEST(Ddp, TwoNodesStartedAsTorchrunDoesEqualOneRankWithTwiceTheBatch) {
   const std::string common = "fit --config_file " + exp("demo/pretrain.yaml") +
                              " --trainer#max_epochs=2 --trainer#limit_train_batches=3"
                              " --system#criterion#gather_distributed=True"
-                             " --system#criterion#gather_backward=all_reduce";
+                             " --system#criterion#gather_backward=all_reduce"
+                             // The config's lr and T_max count trainer#devices (one node's ranks).
+                             " --system#optimizer#lr=0.9 --system#scheduler#T_max=6";
   auto r1 = runFmcib(common + demoArgs(data, one) + world(1, 8));
   ASSERT_EQ(r1.code, 0) << r1.err;
   const std::string env = "env MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(dist::freePort()) +
