@@ -26,7 +26,8 @@
 # default torch.utils.cmake_prefix_path; Debian's python3-torch, used to emulate the GPU machine,
 # needs /usr/lib/x86_64-linux-gnu/cmake), FMCIB_CMAKE_ARGS (more configure arguments, e.g.
 # -DCMAKE_CUDA_HOST_COMPILER=g++-12 when nvcc rejects the default g++), CUDA_HOME,
-# FMCIB_CHECK_BUILD_TIMEOUT (seconds for the compile; 360, or 10800 with --cpu).
+# FMCIB_CHECK_BUILD_TIMEOUT (seconds for the compile; 360, or 10800 with --cpu), FMCIB_CHECK_COMMIT
+# (the commit the summary names where the tree has no git: a copied tree, a chroot).
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -375,7 +376,7 @@ summary() {
     record total "time" PASS "$total s$([ "$LIMIT" -gt 0 ] && echo " (limit $LIMIT s)")"
   fi
   {
-    echo "fmcib GPU check ($([ $CPU = 0 ] && echo "GPU" || echo "--cpu: reduced sizes on the CPU")), $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null)"
+    echo "fmcib GPU check ($([ $CPU = 0 ] && echo "GPU" || echo "--cpu: reduced sizes on the CPU")), $(date -u +%Y-%m-%dT%H:%M:%SZ), ${FMCIB_CHECK_COMMIT:-$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo "commit unknown")}"
     awk -F'\t' '{ for (i = 1; i <= 3; i++) if (length($i) > w[i]) w[i] = length($i); r[NR] = $0 }
       END { for (n = 1; n <= NR; n++) { split(r[n], f, "\t"); printf "%-*s  %-*s  %-*s  %s\n", w[1], f[1], w[2], f[2], w[3], f[3], f[4] } }' "$OUT/summary.tsv"
   } >"$OUT/summary.txt"

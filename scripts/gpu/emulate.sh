@@ -54,6 +54,10 @@ mountOnce "$ROOT$SRC" --bind "$SRC"
 mountOnce "$ROOT/debs" --bind "$DEBS"
 mountOnce "$ROOT/out" --bind "$OUTDIR"
 
+rc=0
 chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
   FMCIB_TORCH_CMAKE_PREFIX=/usr/lib/x86_64-linux-gnu/cmake \
-  "$SRC/scripts/gpu/check.sh" /debs --cpu --out /out "$@"
+  FMCIB_CHECK_COMMIT="$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo "commit unknown")" \
+  "$SRC/scripts/gpu/check.sh" /debs --cpu --out /out "$@" || rc=$?
+echo "(/out is $OUTDIR here)"
+exit $rc
