@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Both install the Debian packages
 # that are missing (as root: apt-get), configure and build build/ (Release), then run.
-PACKAGES := cmake g++ make libtorch-dev libinsighttoolkit5-dev libyaml-cpp-dev libcli11-dev \
+PACKAGES := cmake g++ make ninja-build libtorch-dev libinsighttoolkit5-dev libyaml-cpp-dev libcli11-dev \
             libfccp-dev libspdlog-dev libgloo-dev libgtest-dev python3-yaml
 BUILD_DIR ?= build
 JOBS ?= 2
@@ -19,8 +19,13 @@ deps:
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	else echo "all Debian packages present"; fi
 
+# Ninja: it compiles a target's sources while the libraries it links are still being built (the
+# Makefile generator waits for them), which keeps both cores busy. An existing build folder keeps
+# the generator it was made with.
+GENERATOR := $(if $(wildcard $(BUILD_DIR)/CMakeCache.txt),,-G Ninja)
+
 configure: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
 
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
@@ -34,7 +39,7 @@ demo: configure
 	./scripts/demo.sh $(BUILD_DIR)
 
 bench: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DFMCIB_BUILD_BENCH=ON
+	cmake -S . -B $(BUILD_DIR) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DFMCIB_BUILD_BENCH=ON
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 format:

@@ -13,7 +13,7 @@ namespace fmcib::engine {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
 
 void checkSizes(const std::vector<double>& scores, const std::vector<int64_t>& target) {
   if (scores.size() != target.size())
@@ -63,7 +63,7 @@ double aucOfRoc(const std::vector<double>& fpr, const std::vector<double>& tpr,
   const double m = *maxFpr;
   const size_t stop = static_cast<size_t>(std::upper_bound(fpr.begin(), fpr.end(), m) - fpr.begin());
   // No point beyond maxFpr (no negatives) or none at or before it: the partial area is undefined.
-  if (stop == 0 || stop >= fpr.size()) return kNaN;
+  if (stop == 0 || stop >= fpr.size()) return kNoValue;
   const double w = (m - fpr[stop - 1]) / (fpr[stop] - fpr[stop - 1]);
   const double interp = tpr[stop - 1] + w * (tpr[stop] - tpr[stop - 1]);
   std::vector<double> x(fpr.begin(), fpr.begin() + static_cast<std::ptrdiff_t>(stop));
@@ -109,7 +109,7 @@ Binned binned(const std::vector<double>& scores, const std::vector<int64_t>& tar
 double binaryAuroc(const std::vector<double>& scores, const std::vector<int64_t>& target,
                    std::optional<double> maxFpr) {
   checkSizes(scores, target);
-  if (scores.empty()) return kNaN;
+  if (scores.empty()) return kNoValue;
   ClfCurve c = clfCurve(scores, target);
   // The curve starts at (0, 0).
   c.fps.insert(c.fps.begin(), 0.0);
@@ -126,10 +126,10 @@ double binaryAuroc(const std::vector<double>& scores, const std::vector<int64_t>
 
 double binaryAveragePrecision(const std::vector<double>& scores, const std::vector<int64_t>& target) {
   checkSizes(scores, target);
-  if (scores.empty()) return kNaN;
+  if (scores.empty()) return kNoValue;
   const ClfCurve c = clfCurve(scores, target);
   const double positives = c.tps.back();
-  if (positives <= 0) return kNaN;  // recall = 0 / 0
+  if (positives <= 0) return kNoValue;  // recall = 0 / 0
   double ap = 0, previousRecall = 0;
   for (size_t k = 0; k < c.tps.size(); ++k) {
     const double precision = c.tps[k] / (c.tps[k] + c.fps[k]);
@@ -143,7 +143,7 @@ double binaryAveragePrecision(const std::vector<double>& scores, const std::vect
 double binnedBinaryAuroc(const std::vector<double>& scores, const std::vector<int64_t>& target,
                          const std::vector<double>& thresholds, std::optional<double> maxFpr) {
   checkSizes(scores, target);
-  if (scores.empty() || thresholds.empty()) return kNaN;
+  if (scores.empty() || thresholds.empty()) return kNoValue;
   const Binned b = binned(scores, target, thresholds);
   const size_t n = thresholds.size();
   std::vector<double> fpr(n), tpr(n);
@@ -159,7 +159,7 @@ double binnedBinaryAuroc(const std::vector<double>& scores, const std::vector<in
 double binnedBinaryAveragePrecision(const std::vector<double>& scores, const std::vector<int64_t>& target,
                                     const std::vector<double>& thresholds) {
   checkSizes(scores, target);
-  if (scores.empty() || thresholds.empty()) return kNaN;
+  if (scores.empty() || thresholds.empty()) return kNoValue;
   const Binned b = binned(scores, target, thresholds);
   const size_t n = thresholds.size();
   std::vector<double> precision(n + 1, 1.0), recall(n + 1, 0.0);

@@ -6,6 +6,7 @@
 
 #include "fmcib/config/config.hpp"
 #include "fmcib/inspect/curves.hpp"
+#include "text.hpp"
 
 namespace fmcib::inspect {
 
@@ -13,9 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+using detail::endsWith;
 
 /// A string argument of a logger, its default when absent, "" when null.
 std::string stringArg(const config::Config& cfg, const std::string& logger, const std::string& key,

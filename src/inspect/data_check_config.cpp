@@ -7,6 +7,7 @@
 #include "fmcib/config/error.hpp"
 #include "fmcib/data/targets.hpp"
 #include "fmcib/inspect/data_check.hpp"
+#include "text.hpp"
 
 namespace fmcib::inspect {
 
@@ -25,9 +26,7 @@ class ConfigResolver : public config::Resolver {
   const config::Config& cfg_;
 };
 
-bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+using detail::endsWith;
 
 std::string targetOf(const config::Config& cfg, const std::string& path) {
   if (!cfg.contains(path)) return "";

@@ -27,8 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
-constexpr int kMaxDims = 10;  // MetaIO's own limit
+constexpr size_t kMaxMetaHeaderBytes = size_t{1} << 20;
+constexpr int kMaxMetaDims = 10;  // MetaIO's own limit
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -45,7 +45,7 @@ class MetaHeader {
 
   /// Reads "Key = Value" lines up to ElementDataFile (MetaIO stops there); returns the offset after it.
   uint64_t parse(std::istream& in) {
-    std::string text(kMaxHeaderBytes, '\0');
+    std::string text(kMaxMetaHeaderBytes, '\0');
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<size_t>(in.gcount()));
     size_t pos = 0;
@@ -63,7 +63,7 @@ class MetaHeader {
         return pos;
       }
     }
-    bad("no ElementDataFile line in its first " + std::to_string(kMaxHeaderBytes) + " bytes");
+    bad("no ElementDataFile line in its first " + std::to_string(kMaxMetaHeaderBytes) + " bytes");
   }
 
   const std::string* field(const std::string& key) const {
@@ -200,7 +200,7 @@ void checkMetaImage(const std::string& path, bool voxels) {
   MetaHeader h(path);
   const uint64_t headerEnd = h.parse(in);
 
-  const int64_t dims = h.integer("ndims", 1, kMaxDims, 0);
+  const int64_t dims = h.integer("ndims", 1, kMaxMetaDims, 0);
   if (dims == 0) h.bad("NDims is missing");
   const std::string* dimSize = h.field("dimsize");
   if (!dimSize) h.bad("DimSize is missing");

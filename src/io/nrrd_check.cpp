@@ -18,8 +18,8 @@ namespace fmcib::io::detail {
 
 namespace {
 
-constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
-constexpr int kMaxDims = 16;  // teem's NRRD_DIM_MAX
+constexpr size_t kMaxNrrdHeaderBytes = size_t{1} << 20;
+constexpr int kMaxNrrdDims = 16;  // teem's NRRD_DIM_MAX
 
 int typeBytes(std::string t) {
   static const std::map<std::string, int> kTypes = {
@@ -76,7 +76,7 @@ void checkNrrd(const std::string& path) {
   };
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("cannot read image '" + path + "'");
-  std::string text(kMaxHeaderBytes, '\0');
+  std::string text(kMaxNrrdHeaderBytes, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
   if (text.rfind("NRRD000", 0) != 0) bad("it does not start with NRRD000X");
@@ -115,8 +115,8 @@ void checkNrrd(const std::string& path) {
     }
     pos = eol;
   }
-  if (!ended && !f.count("data file") && text.size() == kMaxHeaderBytes)
-    bad("no end of the header in its first " + std::to_string(kMaxHeaderBytes) + " bytes");
+  if (!ended && !f.count("data file") && text.size() == kMaxNrrdHeaderBytes)
+    bad("no end of the header in its first " + std::to_string(kMaxNrrdHeaderBytes) + " bytes");
 
   auto integer = [&](const std::string& key, int64_t lo, int64_t hi, int64_t fallback) -> int64_t {
     auto it = f.find(key);
@@ -127,7 +127,7 @@ void checkNrrd(const std::string& path) {
           std::to_string(hi));
     return static_cast<int64_t>(*d);
   };
-  const int64_t dims = integer("dimension", 1, kMaxDims, 0);
+  const int64_t dims = integer("dimension", 1, kMaxNrrdDims, 0);
   if (dims == 0) bad("the dimension field is missing");
   if (!f.count("sizes")) bad("the sizes field is missing");
   const auto sizeWords = splitWords(f["sizes"]);

@@ -13,7 +13,7 @@ using fmcib::test::runFmcib;
 
 namespace {
 
-std::string writeConfig(const std::string& name, const std::string& text) {
+std::string writeHostileConfig(const std::string& name, const std::string& text) {
   auto path = fmcib::test::tempDir("cli-hostile") / name;
   std::ofstream(path) << text;
   return path.string();
@@ -38,9 +38,9 @@ std::string repeat(const std::string& s, size_t n) {
 }  // namespace
 
 TEST(CliHostileConfig, RecursiveAliasInFileAndOverride) {
-  const std::string f = writeConfig("alias.yaml", "vars: &a [1, *a]\n");
+  const std::string f = writeHostileConfig("alias.yaml", "vars: &a [1, *a]\n");
   expectRefused(f, "", f + ":1: vars#1: recursive alias *a");
-  const std::string ok = writeConfig("ok.yaml", "vars: {x: 1}\n");
+  const std::string ok = writeHostileConfig("ok.yaml", "vars: {x: 1}\n");
   expectRefused(ok, "'--vars#x=&a [*a]'", "override --vars#x=&a [*a]");
 }
 
@@ -52,8 +52,8 @@ TEST(CliHostileConfig, MultiplyingAliasesCopiesAndReferences) {
     macros += "  l" + n + ": ['%vars#l" + p + "', '%vars#l" + p + "']\n";
     refs += "  l" + n + ": ['@vars#l" + p + "', '@vars#l" + p + "']\n";
   }
-  const std::string a = writeConfig("laughs.yaml", laughs), m = writeConfig("macros.yaml", macros),
-                    r = writeConfig("refs.yaml", refs);
+  const std::string a = writeHostileConfig("laughs.yaml", laughs),
+                    m = writeHostileConfig("macros.yaml", macros), r = writeHostileConfig("refs.yaml", refs);
   expectRefused(a, "", a + ":");  // ... "more than 1000000 nodes" (test_config checks the text)
   expectRefused(m, "", "`%` copies make the config larger than");
   expectRefused(r, "", "the resolved config to print has more than");
@@ -65,26 +65,26 @@ TEST(CliHostileConfig, DeepGraphsAndExpressions) {
     chain += "  a" + std::to_string(i) + ": '@vars#a" + std::to_string(i + 1) + "'\n";
   for (int i = 0; i < 20000; ++i)
     macros += "  a" + std::to_string(i) + ": '%vars#a" + std::to_string(i + 1) + "'\n";
-  const std::string c = writeConfig("chain.yaml", chain + "  a50000: 1\n");
-  const std::string m = writeConfig("mchain.yaml", macros + "  a20000: 1\n");
+  const std::string c = writeHostileConfig("chain.yaml", chain + "  a50000: 1\n");
+  const std::string m = writeHostileConfig("mchain.yaml", macros + "  a20000: 1\n");
   expectRefused(c, "", "nested steps of keys and @ references");
   expectRefused(m, "", "`%` copies chained more than");
-  const std::string e = writeConfig("expr.yaml", "vars:\n  x: '$" + repeat("(", 100000) + "1'\n");
+  const std::string e = writeHostileConfig("expr.yaml", "vars:\n  x: '$" + repeat("(", 100000) + "1'\n");
   expectRefused(e, "", e + ":2: vars#x: unsupported expression");
-  const std::string ok = writeConfig("ok.yaml", "vars: {x: 1}\n");
+  const std::string ok = writeHostileConfig("ok.yaml", "vars: {x: 1}\n");
   expectRefused(ok, "'--vars#x=$(-9223372036854775807-1)//-1'", "integer overflow");
   expectRefused(ok, "'--vars#x=$2**1000000000000000000'", "integer overflow");
 }
 
 TEST(CliHostileConfig, NumbersThatDoNotParse) {
-  const std::string l = writeConfig("list.yaml", "vars: {l: [1]}\n");
+  const std::string l = writeHostileConfig("list.yaml", "vars: {l: [1]}\n");
   expectRefused(l, "--vars#l#99999999999999999999=2", "is not an index of the 1-element list at 'vars#l'");
   // Python reads these as floats: inf and 0 (they used to end in "fmcib: error: stod", exit 1).
-  const std::string f = writeConfig("floats.yaml", "vars: {a: 1e999, b: 1e-999, c: 5e-324}\n");
+  const std::string f = writeHostileConfig("floats.yaml", "vars: {a: 1e999, b: 1e-999, c: 5e-324}\n");
   auto r = runFmcib("fit --config_file " + f + " --print_config");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("a: .inf"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("c: 5.0e-324"), std::string::npos) << r.out;
-  const std::string big = writeConfig("big.yaml", "vars: {x: " + repeat("7", 50000) + "}\n");
+  const std::string big = writeHostileConfig("big.yaml", "vars: {x: " + repeat("7", 50000) + "}\n");
   EXPECT_EQ(runFmcib("fit --config_file " + big + " --print_config").code, 0);
 }

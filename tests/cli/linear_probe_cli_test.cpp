@@ -17,7 +17,7 @@ std::string fixture(const std::string& name) {
   return fmcib::test::fixture("probe/" + name);
 }
 
-std::string writeCsv(const std::string& name, const std::string& text) {
+std::string writeProbeCsv(const std::string& name, const std::string& text) {
   static const auto dir = fmcib::test::tempDir("probe_cli");
   const auto path = dir / name;
   std::ofstream(path) << text;
@@ -80,19 +80,19 @@ TEST(LinearProbeCli, BadInputsExitTwoWithOneLine) {
   expectUsageError("linear-probe" + both + " --label label --seed -1", "--seed must be in [0, 4294967295]");
   expectUsageError("linear-probe" + both + " --label label --folds 1", "--folds must be at least 2");
 
-  const std::string text = writeCsv("text.csv", "id,label,pred_0\na,0,1.5\nb,1,high\n");
+  const std::string text = writeProbeCsv("text.csv", "id,label,pred_0\na,0,1.5\nb,1,high\n");
   expectUsageError("linear-probe --train " + text + " --test " + text + " --label label",
                    "row 1 (line 3), column 'pred_0': 'high' is not a finite number");
-  const std::string one = writeCsv("one.csv", "label,pred_0\n3,1\n3,2\n3,0\n");
+  const std::string one = writeProbeCsv("one.csv", "label,pred_0\n3,1\n3,2\n3,0\n");
   expectUsageError("linear-probe --train " + one + " --test " + one + " --label label",
                    "at least two classes");
-  const std::string few = writeCsv("few.csv", "label,pred_0\n0,1\n0,2\n0,3\n1,4\n1,5\n1,7\n");
+  const std::string few = writeProbeCsv("few.csv", "label,pred_0\n0,1\n0,2\n0,3\n1,4\n1,5\n1,7\n");
   expectUsageError("linear-probe --train " + few + " --test " + few + " --label label",
                    "has 3 row(s), fewer than --folds 5");
-  const std::string unseen = writeCsv("unseen.csv", "label,pred_0\n0,1\n5,2\n");
+  const std::string unseen = writeProbeCsv("unseen.csv", "label,pred_0\n0,1\n5,2\n");
   expectUsageError("linear-probe --train " + few + " --test " + unseen + " --label label --folds 3",
                    "class '5' does not occur in the training labels");
-  const std::string otherFeatures = writeCsv("other.csv", "label,pred_9\n0,1\n1,2\n");
+  const std::string otherFeatures = writeProbeCsv("other.csv", "label,pred_9\n0,1\n1,2\n");
   expectUsageError("linear-probe --train " + few + " --test " + otherFeatures + " --label label --folds 3",
                    "lacks feature column(s) 'pred_0'");
 }

@@ -15,7 +15,7 @@ namespace {
 
 // The message of the ConfigError that `fn` throws ("" when it does not throw one).
 template <class F>
-std::string errorOf(F&& fn) {
+std::string configErrorOf(F&& fn) {
   try {
     fn();
   } catch (const ConfigError& e) {
@@ -25,7 +25,7 @@ std::string errorOf(F&& fn) {
 }
 
 std::string validateError(const std::string& yaml) {
-  return errorOf([&] { load(yaml).validate(); });
+  return configErrorOf([&] { load(yaml).validate(); });
 }
 
 }  // namespace
@@ -66,7 +66,7 @@ TEST(ConfigErrors, WrongTypeStaticAndAtBuild) {
   // A reference is checked when it is resolved.
   Config c = load("vars:\n  s: text\n  t: {_target_: test.Thing, a: '@vars#s'}\n");
   c.validate();
-  std::string b = errorOf([&] { c.resolve("vars#t"); });
+  std::string b = configErrorOf([&] { c.resolve("vars#t"); });
   EXPECT_NE(b.find("vars#t#a: expected int, got string 'text'"), std::string::npos) << b;
 }
 
@@ -78,7 +78,7 @@ TEST(ConfigErrors, MissingRequiredArgument) {
 TEST(ConfigErrors, MissingReference) {
   std::string e = validateError("vars:\n  a: 1\n  b: '@vars#c'\n");
   EXPECT_NE(e.find("test.yaml:3: vars#b: missing reference @vars#c"), std::string::npos) << e;
-  std::string r = errorOf([] { load("vars:\n  a: 1\n  b: '@vars#c'\n").resolve("vars#b"); });
+  std::string r = configErrorOf([] { load("vars:\n  a: 1\n  b: '@vars#c'\n").resolve("vars#b"); });
   EXPECT_NE(r.find("vars#b: missing reference @vars#c: no such key path ('vars' has: a, b)"),
             std::string::npos)
       << r;
@@ -91,9 +91,9 @@ TEST(ConfigErrors, ReferenceCycle) {
   std::string e = validateError(yaml);
   EXPECT_NE(e.find("reference cycle"), std::string::npos) << e;
   EXPECT_NE(e.find("vars#a -> vars#b -> vars#c -> vars#a"), std::string::npos) << e;
-  std::string r = errorOf([&] { load(yaml).resolve("vars#a"); });
+  std::string r = configErrorOf([&] { load(yaml).resolve("vars#a"); });
   EXPECT_NE(r.find("reference cycle: vars#a -> vars#b -> vars#c -> vars#a"), std::string::npos) << r;
-  std::string m = errorOf([] { load("vars:\n  a: '%vars#b'\n  b: '%vars#a'\n"); });
+  std::string m = configErrorOf([] { load("vars:\n  a: '%vars#b'\n  b: '%vars#a'\n"); });
   EXPECT_NE(m.find("macro cycle"), std::string::npos) << m;
 }
 
@@ -108,28 +108,28 @@ TEST(ConfigErrors, UnsupportedExpression) {
 }
 
 TEST(ConfigErrors, OverrideOfNonExistentPath) {
-  std::string e = errorOf([] {
+  std::string e = configErrorOf([] {
     Config::fromStrings({{"a.yaml", "vars: {a: 1}\n"}}, {{"vars#nope#x", "1"}}, fmcib::test::testRegistry());
   });
   EXPECT_NE(e.find("--vars#nope#x"), std::string::npos) << e;
   EXPECT_NE(e.find("parent path 'vars#nope' does not exist"), std::string::npos) << e;
-  std::string l = errorOf([] {
+  std::string l = configErrorOf([] {
     Config::fromStrings({{"a.yaml", "vars: {l: [1]}\n"}}, {{"vars#l#5", "1"}}, fmcib::test::testRegistry());
   });
   EXPECT_NE(l.find("'5' is not an index of the 1-element list at 'vars#l'"), std::string::npos) << l;
 }
 
 TEST(ConfigErrors, MalformedYamlNamesFileAndLine) {
-  std::string e = errorOf([] { load("vars:\n  a: [1, 2\n  b: 3\n"); });
+  std::string e = configErrorOf([] { load("vars:\n  a: [1, 2\n  b: 3\n"); });
   EXPECT_NE(e.find("test.yaml:"), std::string::npos) << e;
   EXPECT_NE(e.find("malformed YAML"), std::string::npos) << e;
-  std::string d = errorOf([] { load("vars:\n  a: 1\n  a: 2\n"); });
+  std::string d = configErrorOf([] { load("vars:\n  a: 1\n  a: 2\n"); });
   EXPECT_NE(d.find("test.yaml:3: vars#a: duplicate key 'a'"), std::string::npos) << d;
 }
 
 TEST(ConfigErrors, MissingFile) {
   std::string e =
-      errorOf([] { Config::load({"/nonexistent/dir/cfg.yaml"}, {}, fmcib::test::testRegistry()); });
+      configErrorOf([] { Config::load({"/nonexistent/dir/cfg.yaml"}, {}, fmcib::test::testRegistry()); });
   EXPECT_NE(e.find("config file '/nonexistent/dir/cfg.yaml' does not exist"), std::string::npos) << e;
 }
 
@@ -137,7 +137,7 @@ TEST(ConfigErrors, FilesOnDiskCarryTheirNames) {
   auto dir = fmcib::test::tempDir("cfg");
   std::ofstream(dir / "a.yaml") << "vars:\n  a: 1\n";
   std::ofstream(dir / "b.yaml") << "vars:\n  t: {_target_: test.Thing, a: 1, zz: 2}\n";
-  std::string e = errorOf([&] {
+  std::string e = configErrorOf([&] {
     Config::load({(dir / "a.yaml").string(), (dir / "b.yaml").string()}, {}, fmcib::test::testRegistry())
         .validate();
   });
@@ -206,8 +206,8 @@ TEST(ConfigFuzz, MutatedConfigsLoadOrThrowConfigError) {
 }
 
 TEST(ConfigErrors, UnknownArgumentRejectedOnDirectResolveToo) {
-  std::string e =
-      errorOf([] { load("vars:\n  t: {_target_: test.Thing, a: 1, probability: 2}\n").resolve("vars#t"); });
+  std::string e = configErrorOf(
+      [] { load("vars:\n  t: {_target_: test.Thing, a: 1, probability: 2}\n").resolve("vars#t"); });
   EXPECT_NE(e.find("vars#t#probability: unknown argument 'probability' of test.Thing"), std::string::npos)
       << e;
 }

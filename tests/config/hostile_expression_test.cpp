@@ -16,9 +16,9 @@ using fmcib::config::Value;
 using fmcib::test::errorOf;
 namespace limits = fmcib::config::limits;
 
-namespace {
+using fmcib::test::npos;
 
-constexpr auto npos = std::string::npos;
+namespace {
 
 Value eval(const std::string& expr) {
   return fmcib::test::load("vars:\n  x: '$" + expr + "'\n").resolve("vars#x");

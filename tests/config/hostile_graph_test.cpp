@@ -17,9 +17,9 @@ using fmcib::test::errorOf;
 using fmcib::test::load;
 namespace limits = fmcib::config::limits;
 
-namespace {
+using fmcib::test::npos;
 
-constexpr auto npos = std::string::npos;
+namespace {
 
 // vars#a0 -> vars#a1 -> ... -> vars#a<n> = 1, written with `form` ("@" or "%").
 std::string chain(const std::string& form, size_t n) {

@@ -19,9 +19,9 @@ using fmcib::test::errorOf;
 using fmcib::test::load;
 namespace limits = fmcib::config::limits;
 
-namespace {
+using fmcib::test::npos;
 
-constexpr auto npos = std::string::npos;
+namespace {
 
 std::string loadError(const std::string& yaml) {
   return errorOf<ConfigError>([&] { load(yaml); });

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using engine::RunContext;
 using engine::Trainer;
 
-RunContext ctx() {
+RunContext callbackCtx() {
   RunContext c;
   c.seed = 5;
   return c;
@@ -74,7 +74,7 @@ TEST(ModelCheckpoint, KeepsTheBestKByMonitor) {
     auto cb = std::make_shared<engine::ModelCheckpoint>(o);
     auto rec = std::make_shared<Recorder>("val/loss/epoch");
     Trainer t(quietOptions(6), {rec, cb}, {});
-    ASSERT_EQ(t.fit(*sys, ctx()), 0);
+    ASSERT_EQ(t.fit(*sys, callbackCtx()), 0);
     ASSERT_EQ(rec->values.size(), 6u);
     std::vector<int> order{0, 1, 2, 3, 4, 5};
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
@@ -97,7 +97,7 @@ TEST(ModelCheckpoint, LatestOnlyWithoutMonitorAndEveryNEpochs) {
   o.everyNEpochs = 2;
   o.saveLast = true;
   Trainer t(quietOptions(5), {std::make_shared<engine::ModelCheckpoint>(o)}, {});
-  ASSERT_EQ(t.fit(*sys, ctx()), 0);
+  ASSERT_EQ(t.fit(*sys, callbackCtx()), 0);
   EXPECT_EQ(ckptFiles(dir), (std::vector<std::string>{"epoch=3-step=8.ckpt", "last.ckpt"}));
 }
 
@@ -110,7 +110,7 @@ TEST(ModelCheckpoint, MissingMonitorIsAnError) {
   o.monitor = "val/loss/epoch";  // no val dataset
   o.saveOnTrainEpochEnd = true;
   Trainer t(quietOptions(1), {std::make_shared<engine::ModelCheckpoint>(o)}, {});
-  EXPECT_THROW(t.fit(*sys, ctx()), ConfigError);
+  EXPECT_THROW(t.fit(*sys, callbackCtx()), ConfigError);
 }
 
 TEST(EarlyStopping, StopsAfterPatienceChecksWithoutImprovement) {
@@ -122,7 +122,7 @@ TEST(EarlyStopping, StopsAfterPatienceChecksWithoutImprovement) {
   o.patience = 2;
   auto es = std::make_shared<engine::EarlyStopping>(o);
   Trainer t(quietOptions(20), {es}, {});
-  ASSERT_EQ(t.fit(*sys, ctx()), 0);
+  ASSERT_EQ(t.fit(*sys, callbackCtx()), 0);
   EXPECT_EQ(t.state().epoch, 3);  // epoch 0 sets the best, epochs 1 and 2 do not improve
   EXPECT_EQ(es->waitCount(), 2);
 
@@ -132,7 +132,7 @@ TEST(EarlyStopping, StopsAfterPatienceChecksWithoutImprovement) {
   sys2->datasets["val"] = std::make_shared<BlobDataset>(16, 3);
   Trainer t2(quietOptions(2), {std::make_shared<engine::EarlyStopping>(bad)}, {});
   try {
-    t2.fit(*sys2, ctx());
+    t2.fit(*sys2, callbackCtx());
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("val/loss/epoch"), std::string::npos) << e.what();
@@ -157,7 +157,7 @@ TEST(LearningRateMonitor, LogsLrOfTheOptimizerClass) {
   lo.dir.saveDir = dir.string();
   auto logger = std::make_shared<engine::CsvLogger>(lo);
   Trainer t(quietOptions(3), {std::make_shared<engine::LearningRateMonitor>("")}, {logger});
-  ASSERT_EQ(t.fit(*sys, ctx()), 0);
+  ASSERT_EQ(t.fit(*sys, callbackCtx()), 0);
   logger->flush();
   auto rows = readCsv(fs::path(logger->logDir()) / "metrics.csv");
   const auto& header = rows.front();
@@ -180,7 +180,7 @@ TEST(SavePredictions, WritesInputColumnsAndPredictionsInDatasetOrder) {
   sys->datasets["predict"] = std::make_shared<BlobDataset>(10, 3);
   const fs::path out = dir / "sub" / "preds.csv";
   Trainer t(quietOptions(1), {std::make_shared<engine::SavePredictions>(out.string(), 2)}, {});
-  ASSERT_EQ(t.predict(*sys, ctx()), 0);
+  ASSERT_EQ(t.predict(*sys, callbackCtx()), 0);
   auto rows = readCsv(out);
   ASSERT_EQ(rows.size(), 11u);
   // pandas' to_csv: an unnamed index column first.

@@ -27,7 +27,7 @@ std::string readFile(const fs::path& p) {
   return ss.str();
 }
 
-LoggerPtr build(const std::string& body) {
+LoggerPtr buildLogger(const std::string& body) {
   registerLoggerTargets(config::Registry::global());
   config::Config c = config::Config::fromString("trainer:\n  logger:\n    " + body, "loggers.yaml");
   return c.resolve("trainer#logger").as<Logger>();
@@ -49,21 +49,23 @@ TEST(Loggers, VersionFoldersFollowLightning) {
   EXPECT_TRUE(fs::is_directory(first.logDir()));
   EXPECT_EQ(second.logDir(), (dir / "fresh" / "version_1").string());
 
-  auto byInt =
-      build("{_target_: pytorch_lightning.loggers.CSVLogger, save_dir: " + dir.string() + ", version: 3}");
+  auto byInt = buildLogger("{_target_: pytorch_lightning.loggers.CSVLogger, save_dir: " + dir.string() +
+                           ", version: 3}");
   EXPECT_EQ(byInt->logDir(), (dir / "lightning_logs" / "version_3").string());
-  auto byName = build("{_target_: pytorch_lightning.loggers.TensorBoardLogger, save_dir: " + dir.string() +
-                      ", name: tb, version: run_a, sub_dir: extra}");
+  auto byName =
+      buildLogger("{_target_: pytorch_lightning.loggers.TensorBoardLogger, save_dir: " + dir.string() +
+                  ", name: tb, version: run_a, sub_dir: extra}");
   EXPECT_EQ(byName->logDir(), (dir / "tb" / "run_a" / "extra").string());
-  auto noName = build("{_target_: pytorch_lightning.loggers.CSVLogger, save_dir: " + (dir / "flat").string() +
-                      ", name: null}");
+  auto noName =
+      buildLogger("{_target_: pytorch_lightning.loggers.CSVLogger, save_dir: " + (dir / "flat").string() +
+                  ", name: null}");
   EXPECT_EQ(noName->logDir(), (dir / "flat" / "version_0").string());
 }
 
 TEST(Loggers, CsvRowsColumnsAndHparams) {
   const fs::path dir = test::tempDir("loggers_csv");
-  auto logger = build("{_target_: pytorch_lightning.loggers.CSVLogger, save_dir: " + dir.string() +
-                      ", name: exp, flush_logs_every_n_steps: 2}");
+  auto logger = buildLogger("{_target_: pytorch_lightning.loggers.CSVLogger, save_dir: " + dir.string() +
+                            ", name: exp, flush_logs_every_n_steps: 2}");
   EXPECT_EQ(logger->name(), "pytorch_lightning.loggers.CSVLogger");
   const fs::path csv = fs::path(logger->logDir()) / "metrics.csv";
   logger->logHyperparams("system:\n  batch_size: 4\n");
@@ -201,7 +203,7 @@ TEST(Loggers, Crc32cKnownValue) {
 TEST(Loggers, TensorBoardEventsDecodeWithValidCrcs) {
   const fs::path dir = test::tempDir("loggers_tb");
   auto logger =
-      build("{_target_: pytorch_lightning.loggers.TensorBoardLogger, save_dir: " + dir.string() + "}");
+      buildLogger("{_target_: pytorch_lightning.loggers.TensorBoardLogger, save_dir: " + dir.string() + "}");
   EXPECT_EQ(logger->logDir(), (dir / "lightning_logs" / "version_0").string());
   logger->logHyperparams("trainer:\n  max_epochs: 3\n");
   logger->logMetrics({{"train/loss", 0.25}, {"lr", 0.001}}, 5);
@@ -274,8 +276,8 @@ TEST(Loggers, WandbFallsBackToLocalLoggersWithOneWarning) {
   auto& sinks = spdlog::default_logger()->sinks();
   sinks.push_back(sink);
   auto logger =
-      build("{_target_: pytorch_lightning.loggers.WandbLogger, name: run1, project: fmcib, save_dir: " +
-            dir.string() + ", offline: true, log_model: true}");
+      buildLogger("{_target_: pytorch_lightning.loggers.WandbLogger, name: run1, project: fmcib, save_dir: " +
+                  dir.string() + ", offline: true, log_model: true}");
   EXPECT_EQ(captured.str(), "");  // nothing until it is used (only rank 0 uses it)
   logger->logHyperparams("vars: {}\n");
   logger->logMetrics({{"train/loss", 0.5}}, 0);

@@ -16,7 +16,7 @@ namespace {
 
 using config::Config;
 
-MetricPtr build(const std::string& body) {
+MetricPtr buildMetric(const std::string& body) {
   registerMetricTargets(config::Registry::global());
   Config c = Config::fromString("system:\n  metrics:\n    train:\n      - " + body, "metrics.yaml");
   return c.resolve("system#metrics#train#0").as<Metric>();
@@ -24,7 +24,7 @@ MetricPtr build(const std::string& body) {
 
 std::string buildError(const std::string& body) {
   try {
-    build(body);
+    buildMetric(body);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -53,8 +53,8 @@ const std::vector<double> kTiedScores = {0.1, 0.4, 0.4, 0.8, 0.4, 0.9};
 const std::vector<int64_t> kTiedTargets = {0, 0, 1, 1, 1, 0};
 
 TEST(Metrics, BinaryAurocAndApWithTies) {
-  auto auroc = build("{_target_: torchmetrics.AUROC, task: binary}");
-  auto ap = build("{_target_: torchmetrics.AveragePrecision, task: binary, num_classes: 8}");
+  auto auroc = buildMetric("{_target_: torchmetrics.AUROC, task: binary}");
+  auto ap = buildMetric("{_target_: torchmetrics.AveragePrecision, task: binary, num_classes: 8}");
   EXPECT_EQ(auroc->name(), "BinaryAUROC");
   EXPECT_EQ(ap->name(), "BinaryAveragePrecision");
   // Two batches: the state is the concatenation.
@@ -122,7 +122,7 @@ TEST(Metrics, ExactCurvesMatchBruteForceOnRandomTiedScores) {
 }
 
 TEST(Metrics, BinaryLogitsGoThroughSigmoidPerBatch) {
-  auto auroc = build("{_target_: torchmetrics.AUROC, task: binary}");
+  auto auroc = buildMetric("{_target_: torchmetrics.AUROC, task: binary}");
   // Batch 1 is in [0, 1] and kept; batch 2 has logits: sigmoid(-1) = 0.269, sigmoid(3) = 0.953.
   // Order 0.953 (1) > 0.6 (0) > 0.269 (0) > 0.2 (1): the positives win 2 of 4 pairs.
   // (Applying the sigmoid to all four would rank 0.2 -> 0.55 above 0.269 and give 3/4.)
@@ -132,7 +132,7 @@ TEST(Metrics, BinaryLogitsGoThroughSigmoidPerBatch) {
   auto [p, t] = auroc->accumulated();
   EXPECT_NEAR(p[2].item<double>(), 1.0 / (1.0 + std::exp(1.0)), 1e-6);
   // Re-adding the accumulated state (as after a gather over ranks) gives the same value.
-  auto again = build("{_target_: torchmetrics.AUROC, task: binary}");
+  auto again = buildMetric("{_target_: torchmetrics.AUROC, task: binary}");
   again->update(p, t);
   EXPECT_NEAR(again->compute(), 0.5, kTol);
 }
@@ -140,9 +140,10 @@ TEST(Metrics, BinaryLogitsGoThroughSigmoidPerBatch) {
 TEST(Metrics, BinnedThresholdsFollowTorchmetrics) {
   // torchmetrics' doc example: preds 0 .5 .7 .8, target 0 1 1 0; thresholds = 5 (0, .25, .5, .75, 1):
   // P/R per threshold (score >= t): (.5, 1) (2/3, 1) (2/3, 1) (0, 0) (0, 0) -> AP 2/3; AUROC 0.5.
-  auto ap = build("{_target_: torchmetrics.AveragePrecision, task: binary, thresholds: 5}");
-  auto auroc = build("{_target_: torchmetrics.AUROC, task: binary, thresholds: [0.0, 0.25, 0.5, 0.75, 1.0]}");
-  auto exact = build("{_target_: torchmetrics.AveragePrecision, task: binary}");
+  auto ap = buildMetric("{_target_: torchmetrics.AveragePrecision, task: binary, thresholds: 5}");
+  auto auroc =
+      buildMetric("{_target_: torchmetrics.AUROC, task: binary, thresholds: [0.0, 0.25, 0.5, 0.75, 1.0]}");
+  auto exact = buildMetric("{_target_: torchmetrics.AveragePrecision, task: binary}");
   for (auto& m : {ap, auroc, exact}) m->update(f({0, 0.5, 0.7, 0.8}), l({0, 1, 1, 0}));
   EXPECT_NEAR(ap->compute(), 2.0 / 3.0, kTol);
   EXPECT_NEAR(auroc->compute(), 0.5, kTol);
@@ -152,7 +153,7 @@ TEST(Metrics, BinnedThresholdsFollowTorchmetrics) {
 TEST(Metrics, PartialAurocUsesMcClishCorrection) {
   // ROC of the tied example: fpr 0 1/3 1/3 2/3 1, tpr 0 0 1/3 1 1. Up to fpr 0.5: area
   // 1/6 * (1/3 + 2/3) / 2 = 1/12 after interpolating tpr(0.5) = 2/3; min 1/8, max 1/2.
-  auto m = build("{_target_: torchmetrics.AUROC, task: binary, max_fpr: 0.5}");
+  auto m = buildMetric("{_target_: torchmetrics.AUROC, task: binary, max_fpr: 0.5}");
   m->update(f(kTiedScores), l(kTiedTargets));
   const double partial = 1.0 / 12.0, minArea = 0.125;
   EXPECT_NEAR(m->compute(), 0.5 * (1 + (partial - minArea) / (0.5 - minArea)), kTol);
@@ -170,12 +171,12 @@ TEST(Metrics, MulticlassMacroAndWeighted) {
   // Per class (one vs rest): classes 0, 1 perfect (AUROC 1, AP 1); classes 2, 3: the positive
   // ties at 0.05 with two negatives below one negative at 0.75 -> AUROC (1/2 + 1/2 + 0) / 3 = 1/3,
   // AP 1/4; class 4 has no positive: AUROC 0, AP NaN (skipped by the average).
-  auto auroc = build("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 5}");
+  auto auroc = buildMetric("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 5}");
   auto weighted =
-      build("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 5, average: weighted}");
-  auto ap = build("{_target_: torchmetrics.AveragePrecision, task: multiclass, num_classes: 5}");
-  auto binnedAp =
-      build("{_target_: torchmetrics.AveragePrecision, task: multiclass, num_classes: 5, thresholds: 5}");
+      buildMetric("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 5, average: weighted}");
+  auto ap = buildMetric("{_target_: torchmetrics.AveragePrecision, task: multiclass, num_classes: 5}");
+  auto binnedAp = buildMetric(
+      "{_target_: torchmetrics.AveragePrecision, task: multiclass, num_classes: 5, thresholds: 5}");
   for (auto& m : {auroc, weighted, ap, binnedAp}) m->update(docPreds(), l({0, 1, 3, 2}));
   EXPECT_EQ(auroc->name(), "MulticlassAUROC");
   EXPECT_NEAR(auroc->compute(), (1 + 1 + 1.0 / 3 + 1.0 / 3 + 0) / 5, kTol);
@@ -187,18 +188,18 @@ TEST(Metrics, MulticlassMacroAndWeighted) {
 TEST(Metrics, MulticlassLogitsAreSoftmaxedPerRow) {
   // Rows (0, 0) and (5, 6): softmax gives (.5, .5) and (.269, .731), so class 0 ranks sample 0
   // first (AUROC 1) although its raw logit is lower; class 1: AUROC 1. Raw logits would give 0.5.
-  auto m = build("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 2}");
+  auto m = buildMetric("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 2}");
   m->update(rows({{0, 0}, {5, 6}}), l({0, 1}));
   EXPECT_NEAR(m->compute(), 1.0, kTol);
 }
 
 TEST(Metrics, AccuracyBinaryAndMulticlass) {
-  auto bin = build("{_target_: torchmetrics.Accuracy, task: binary}");
+  auto bin = buildMetric("{_target_: torchmetrics.Accuracy, task: binary}");
   // Logits (some outside [0, 1]) -> sigmoid: .27 .62 .88 .55 -> > 0.5: 0 1 1 1.
   bin->update(f({-1.0, 0.5, 2.0, 0.2}), l({0, 1, 1, 1}));
   EXPECT_EQ(bin->name(), "BinaryAccuracy");
   EXPECT_NEAR(bin->compute(), 1.0, kTol);
-  auto strict = build("{_target_: torchmetrics.Accuracy, task: binary, threshold: 0.6}");
+  auto strict = buildMetric("{_target_: torchmetrics.Accuracy, task: binary, threshold: 0.6}");
   strict->update(f({0.6, 0.61, 0.1}), l({1, 1, 0}));  // 0.6 is not > 0.6
   EXPECT_NEAR(strict->compute(), 2.0 / 3.0, kTol);
 
@@ -206,10 +207,11 @@ TEST(Metrics, AccuracyBinaryAndMulticlass) {
   // Macro: class 0 1/2, class 1 1, class 2 1 -> 5/6 (class 3 never seen nor predicted: skipped).
   // Weighted by support 2 1 1: (1 + 1 + 1) / 4.
   const at::Tensor labels = l({2, 1, 0, 1}), target = l({2, 1, 0, 0});
-  auto micro = build("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3}");
-  auto macro = build("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 4, average: macro}");
+  auto micro = buildMetric("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3}");
+  auto macro =
+      buildMetric("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 4, average: macro}");
   auto weighted =
-      build("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3, average: weighted}");
+      buildMetric("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3, average: weighted}");
   for (auto& m : {micro, macro, weighted}) m->update(labels, target);
   EXPECT_EQ(micro->name(), "MulticlassAccuracy");
   EXPECT_NEAR(micro->compute(), 0.75, kTol);
@@ -217,29 +219,29 @@ TEST(Metrics, AccuracyBinaryAndMulticlass) {
   EXPECT_NEAR(weighted->compute(), 0.75, kTol);
 
   // Scores: argmax, ties to the first class; top_k 2 (torchmetrics' example): 2 of 3.
-  auto argmax = build("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3}");
+  auto argmax = buildMetric("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3}");
   argmax->update(rows({{0.5, 0.5, 0.0}, {0.1, 0.2, 0.7}}), l({0, 1}));
   EXPECT_NEAR(argmax->compute(), 0.5, kTol);
-  auto top2 = build("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3, top_k: 2}");
+  auto top2 = buildMetric("{_target_: torchmetrics.Accuracy, task: multiclass, num_classes: 3, top_k: 2}");
   top2->update(rows({{0.1, 0.9, 0}, {0.3, 0.1, 0.6}, {0.2, 0.5, 0.3}}), l({0, 1, 2}));
   EXPECT_NEAR(top2->compute(), 2.0 / 3.0, kTol);
 }
 
 TEST(Metrics, IgnoreIndexDropsSamples) {
-  auto m = build("{_target_: torchmetrics.AUROC, task: binary, ignore_index: -1}");
+  auto m = buildMetric("{_target_: torchmetrics.AUROC, task: binary, ignore_index: -1}");
   m->update(f({0.1, 0.4, 0.4, 0.8, 0.4, 0.9, 0.95}), l({0, 0, 1, 1, 1, 0, -1}));
   EXPECT_NEAR(m->compute(), 5.0 / 9.0, kTol);
 }
 
 TEST(Metrics, OlderSpellingWithoutTaskInfersFromPreds) {
-  auto bin = build("{_target_: torchmetrics.AUROC, num_classes: 2}");
+  auto bin = buildMetric("{_target_: torchmetrics.AUROC, num_classes: 2}");
   EXPECT_EQ(bin->name(), "AUROC");
   bin->update(f(kTiedScores), l(kTiedTargets));
   EXPECT_NEAR(bin->compute(), 5.0 / 9.0, kTol);
-  auto multi = build("{_target_: torchmetrics.AveragePrecision, num_classes: 5}");
+  auto multi = buildMetric("{_target_: torchmetrics.AveragePrecision, num_classes: 5}");
   multi->update(docPreds(), l({0, 1, 3, 2}));
   EXPECT_NEAR(multi->compute(), 0.625, kTol);
-  auto acc = build("{_target_: torchmetrics.Accuracy}");
+  auto acc = buildMetric("{_target_: torchmetrics.Accuracy}");
   acc->update(f({0.9, 0.2}), torch::tensor({1.0, 1.0}));  // float targets holding labels are accepted
   EXPECT_NEAR(acc->compute(), 0.5, kTol);
 }
@@ -272,11 +274,11 @@ TEST(Metrics, BadArgumentsNameTheArgument) {
 }
 
 TEST(Metrics, BadTensorsAreInputErrors) {
-  auto bin = build("{_target_: torchmetrics.AUROC, task: binary}");
+  auto bin = buildMetric("{_target_: torchmetrics.AUROC, task: binary}");
   EXPECT_THROW(bin->update(f({0.1, 0.2}), l({0, 2})), InputError);
   EXPECT_THROW(bin->update(f({0.1, 0.2, 0.3}), l({0, 1})), InputError);
   EXPECT_THROW(bin->update(f({0.1, 0.2}), torch::tensor({0.5, 1.0})), InputError);
-  auto multi = build("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 3}");
+  auto multi = buildMetric("{_target_: torchmetrics.AUROC, task: multiclass, num_classes: 3}");
   EXPECT_THROW(multi->update(rows({{0.1, 0.9}}), l({0})), InputError);
   EXPECT_THROW(multi->update(rows({{0.1, 0.5, 0.4}}), l({3})), InputError);
 }

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using engine::RunContext;
 using engine::Trainer;
 
-engine::RunContext ctx(uint64_t seed = 1) {
+engine::RunContext seededCtx(uint64_t seed = 1) {
   RunContext c;
   c.seed = seed;
   return c;
@@ -28,7 +28,7 @@ int64_t stepsAfterFit(engine::TrainerOptions o, int64_t n = 20, int64_t batch = 
   torch::manual_seed(0);
   auto sys = makeSystem(std::make_shared<BlobDataset>(n, 3), 3, batch);
   Trainer t(o, {}, {});
-  EXPECT_EQ(t.fit(*sys, ctx()), 0);
+  EXPECT_EQ(t.fit(*sys, seededCtx()), 0);
   return t.state().globalStep;
 }
 
@@ -57,7 +57,7 @@ TEST(Trainer, DropLastBatchDropsTheIncompleteBatch) {
   auto sys = makeSystem(std::make_shared<BlobDataset>(22, 3), 3, 4);
   sys->options.dropLastBatch = true;
   Trainer t(quietOptions(2), {}, {});
-  t.fit(*sys, ctx());
+  t.fit(*sys, seededCtx());
   EXPECT_EQ(t.state().globalStep, 10);
 }
 
@@ -67,7 +67,7 @@ TEST(Trainer, LearnsASeparableProblemAndLogsLightningKeys) {
   auto sys = makeSystem(data, 4, 8, 0.2);
   sys->datasets["val"] = std::make_shared<BlobDataset>(64, 4);  // same points: val loss must fall too
   Trainer t(quietOptions(15), {}, {});
-  ASSERT_EQ(t.fit(*sys, ctx()), 0);
+  ASSERT_EQ(t.fit(*sys, seededCtx()), 0);
   const auto& m = t.callbackMetrics();
   ASSERT_TRUE(m.count("train/loss/epoch"));
   ASSERT_TRUE(m.count("train/loss/step"));
@@ -84,7 +84,7 @@ TEST(Trainer, BareSchedulerStepsPerEpochDictFormPerStep) {
     if (perStep) sc.interval = engine::SchedulerConfig::Interval::kStep;
     sys->scheduler = sc;
     Trainer t(quietOptions(3), {}, {});
-    t.fit(*sys, ctx());
+    t.fit(*sys, seededCtx());
     const double expected = std::pow(0.5, perStep ? 15 : 3);
     EXPECT_NEAR(sys->optimizer->lr(0), expected, 1e-12) << (perStep ? "step" : "epoch");
   }
@@ -98,7 +98,7 @@ TEST(Trainer, SchedulerFrequencyCountsEpochsFromOne) {
   sc.frequency = 2;
   sys->scheduler = sc;
   Trainer t(quietOptions(5), {}, {});
-  t.fit(*sys, ctx());
+  t.fit(*sys, seededCtx());
   EXPECT_NEAR(sys->optimizer->lr(0), 0.25, 1e-12);  // after epochs 2 and 4
 }
 
@@ -114,7 +114,7 @@ TEST(Trainer, GradientClippingBoundsTheUpdate) {
     auto o = quietOptions(1);
     if (clip > 0) o.gradientClipVal = clip;
     Trainer t(o, {}, {});
-    t.fit(*sys, ctx());
+    t.fit(*sys, seededCtx());
     double sq = 0;
     auto after = sys->model->parameters();
     for (size_t i = 0; i < after.size(); ++i) sq += (after[i] - before[i]).pow(2).sum().item<double>();
@@ -130,7 +130,7 @@ TEST(Trainer, NonFiniteLossStopsWithTheStep) {
   auto sys = makeSystem(std::make_shared<BlobDataset>(16, 3, 0.0, 7, 13), 3, 4);  // item 13 is NaN
   Trainer t(quietOptions(3), {}, {});
   try {
-    t.fit(*sys, ctx());
+    t.fit(*sys, seededCtx());
     FAIL() << "expected a RuntimeError";
   } catch (const RuntimeError& e) {
     const std::string msg = e.what();
@@ -149,12 +149,12 @@ TEST(Trainer, NonFiniteLossAfterGoodEpochsKeepsTheirCheckpoint) {
   mo.dirpath = dir.string();
   mo.saveLast = true;
   Trainer t1(quietOptions(1), {std::make_shared<engine::ModelCheckpoint>(mo)}, {});
-  ASSERT_EQ(t1.fit(*good, ctx()), 0);
+  ASSERT_EQ(t1.fit(*good, seededCtx()), 0);
   ASSERT_TRUE(fs::exists(dir / "last.ckpt"));
   const auto before = fs::last_write_time(dir / "last.ckpt");
   torch::manual_seed(0);
   auto bad = makeSystem(std::make_shared<BlobDataset>(16, 3, 0.0, 7, 5), 3, 4);
-  RunContext c = ctx();
+  RunContext c = seededCtx();
   c.ckptPath = (dir / "last.ckpt").string();
   Trainer t2(quietOptions(3), {std::make_shared<engine::ModelCheckpoint>(mo)}, {});
   EXPECT_THROW(t2.fit(*bad, c), RuntimeError);
@@ -173,7 +173,7 @@ TEST(Trainer, FastDevRunWritesNoCheckpoint) {
   auto o = quietOptions(5);
   o.fastDevRun = 1;
   Trainer t(o, {std::make_shared<engine::ModelCheckpoint>(mo)}, {});
-  ASSERT_EQ(t.fit(*sys, ctx()), 0);
+  ASSERT_EQ(t.fit(*sys, seededCtx()), 0);
   EXPECT_EQ(t.state().globalStep, 1);
   EXPECT_TRUE(fs::is_empty(dir));
 }
@@ -190,7 +190,7 @@ TEST(Trainer, SslStepTrainsOnViews) {
   sys->optimizer = optim::makeSGD({optim::ParamGroup{sys->model->parameters(), {}}}, so);
   sys->datasets["train"] = std::make_shared<ViewsDataset>(18, 3);
   Trainer t(quietOptions(2), {}, {});
-  ASSERT_EQ(t.fit(*sys, ctx()), 0);
+  ASSERT_EQ(t.fit(*sys, seededCtx()), 0);
   EXPECT_EQ(t.state().globalStep, 8);  // 18 // 4 = 4 batches per epoch
   EXPECT_TRUE(std::isfinite(t.callbackMetrics().at("train/loss/epoch")));
 }
@@ -199,9 +199,9 @@ TEST(Trainer, MissingPartsAreConfigErrors) {
   auto sys = makeSystem(std::make_shared<BlobDataset>(8, 3), 3, 4);
   sys->optimizer = nullptr;
   Trainer t(quietOptions(1), {}, {});
-  EXPECT_THROW(t.fit(*sys, ctx()), ConfigError);
+  EXPECT_THROW(t.fit(*sys, seededCtx()), ConfigError);
   auto sys2 = makeSystem(std::make_shared<BlobDataset>(8, 3), 3, 4);
-  EXPECT_THROW(t.test(*sys2, ctx()), ConfigError);  // no test dataset
+  EXPECT_THROW(t.test(*sys2, seededCtx()), ConfigError);  // no test dataset
 }
 
 }  // namespace

@@ -14,18 +14,14 @@
 #include "fmcib/io/image_io.hpp"
 #include "support/paths.hpp"
 #include "support/process.hpp"
+#include "support/text.hpp"
 
 namespace fmcib::inspect {
+using fmcib::test::num;
+
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string num(double v) {
-  std::ostringstream os;
-  os.precision(12);
-  os << v;
-  return os.str();
-}
 
 struct Scan {
   fs::path dir, image;

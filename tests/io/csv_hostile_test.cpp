@@ -19,11 +19,7 @@ using fmcib::io::CsvTable;
 using fmcib::io::parseDecimal;
 using fmcib::test::errorOf;
 
-std::string writeFile(const fs::path& dir, const std::string& name, const std::string& text) {
-  const fs::path p = dir / name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p.string();
-}
+using fmcib::test::writeFile;
 
 TEST(CsvHostile, NulByteIsAnErrorNotTheEndOfTheLine) {
   const auto dir = fmcib::test::tempDir("csv_nul");

@@ -20,11 +20,7 @@ fs::path excerpts() {
   return fmcib::test::sourceDir() / "tests" / "io" / "reference_csv";
 }
 
-std::string writeFile(const fs::path& dir, const std::string& name, const std::string& text) {
-  const fs::path p = dir / name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p.string();
-}
+using fmcib::test::writeFile;
 
 using fmcib::test::errorOf;
 

@@ -20,7 +20,7 @@ using namespace fmcib::io::image_test;
 
 namespace {
 
-std::string errorOf(const std::string& path) {
+std::string readError(const std::string& path) {
   return fmcib::test::errorOf<fmcib::InputError>([&] { readImage(path); });
 }
 
@@ -33,11 +33,11 @@ TEST(ImageHostile, OnlyRegularFilesAndFoldersAreOpened) {
   const std::string fifo = (dir / "scan.nii.gz").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   // Opening the FIFO blocked check-data and fit for ever (no writer ever comes).
-  EXPECT_EQ(errorOf(fifo),
+  EXPECT_EQ(readError(fifo),
             "image '" + fifo + "' is not a regular file or a folder (a FIFO, device or socket?)");
   EXPECT_NE(fmcib::test::errorOf<fmcib::InputError>([&] { readImageInfo(fifo); }).find("not a regular file"),
             std::string::npos);
-  EXPECT_NE(errorOf("/dev/zero").find("not a regular file"), std::string::npos);
+  EXPECT_NE(readError("/dev/zero").find("not a regular file"), std::string::npos);
 }
 
 /// A .nii written by ITK (NIfTI-1, 348-byte header) for patching.
@@ -79,7 +79,7 @@ TEST(ImageHostile, NiftiHeadersWithNonFiniteOrImpossibleFieldsAreRefused) {
     c.patch(b);
     const std::string path = (dir / (std::string(c.name) + ".nii")).string();
     writeAll(path, b);
-    EXPECT_EQ(errorOf(path), "image '" + path + "' has an invalid NIfTI header: " + c.message) << c.name;
+    EXPECT_EQ(readError(path), "image '" + path + "' has an invalid NIfTI header: " + c.message) << c.name;
   }
   // 7 dimensions of 32767: the product does not fit
   std::string big = bytes;
@@ -87,7 +87,7 @@ TEST(ImageHostile, NiftiHeadersWithNonFiniteOrImpossibleFieldsAreRefused) {
   for (int i = 1; i <= 7; ++i) put<int16_t>(big, 40 + 2 * i, 32767);
   const std::string bigPath = (dir / "big.nii").string();
   writeAll(bigPath, big);
-  EXPECT_NE(errorOf(bigPath).find("multiply to more than 2^48 bytes"), std::string::npos);
+  EXPECT_NE(readError(bigPath).find("multiply to more than 2^48 bytes"), std::string::npos);
 }
 
 TEST(ImageHostile, NiftiGzipCutShortWithAForgedLengthIsTruncated) {
@@ -103,14 +103,14 @@ TEST(ImageHostile, NiftiGzipCutShortWithAForgedLengthIsTruncated) {
   std::string cut = bytes.substr(0, bytes.size() / 2) + u32le(need);
   const std::string path = (dir / "forged.nii.gz").string();
   writeAll(path, cut);
-  const std::string msg = errorOf(path);
+  const std::string msg = readError(path);
   EXPECT_EQ(msg.rfind("image '" + path + "' is truncated: it holds ", 0), 0u) << msg;
   // a changed byte inside the compressed voxels: the CRC (or the stream) tells
   std::string flipped = bytes;
   flipped[bytes.size() / 2] = static_cast<char>(flipped[bytes.size() / 2] ^ 0x10);
   const std::string flippedPath = (dir / "flipped.nii.gz").string();
   writeAll(flippedPath, flipped);
-  EXPECT_NE(errorOf(flippedPath).find("image '" + flippedPath + "' is "), std::string::npos);
+  EXPECT_NE(readError(flippedPath).find("image '" + flippedPath + "' is "), std::string::npos);
 }
 
 TEST(ImageHostile, NiftiGzipOfSeveralMembersStillReads) {
@@ -167,7 +167,7 @@ TEST(ImageHostile, MetaImageHeadersAreBounded) {
     const std::string path = (dir / "patched.mha").string();
     fs::copy_file(good, path, fs::copy_options::overwrite_existing);
     patchHeader(path, c.from, c.to);
-    const std::string msg = errorOf(path);
+    const std::string msg = readError(path);
     EXPECT_EQ(msg.rfind("image '" + path + "' has an invalid MetaImage header: " + c.message, 0), 0u)
         << c.to << ": " << msg;
   }
@@ -183,14 +183,14 @@ TEST(ImageHostile, MetaImageDataMustBeWhollyThere) {
   const std::string bytes = readAll(zipped);
   const std::string cut = (dir / "cut.mha").string();
   writeAll(cut, bytes.substr(0, bytes.size() - bytes.size() / 3));
-  EXPECT_NE(errorOf(cut).find("is truncated: CompressedDataSize is"), std::string::npos);
+  EXPECT_NE(readError(cut).find("is truncated: CompressedDataSize is"), std::string::npos);
   // ... also when the header no longer says how long the stream is
   std::string noSize = bytes.substr(0, bytes.size() - bytes.size() / 3);
   const size_t at = noSize.find("CompressedDataSize = ");
   ASSERT_NE(at, std::string::npos);
   noSize.replace(at, 21, "Comment_______Size = ");
   writeAll(cut, noSize);
-  EXPECT_NE(errorOf(cut).find("its compressed voxels inflate to "), std::string::npos);
+  EXPECT_NE(readError(cut).find("its compressed voxels inflate to "), std::string::npos);
 
   // .mhd + .raw: HeaderSize = -100 read another part of the file as voxels
   const std::string mhd = (dir / "scan.mhd").string();
@@ -198,21 +198,21 @@ TEST(ImageHostile, MetaImageDataMustBeWhollyThere) {
   EXPECT_TRUE(sameVoxels(readImage(mhd), v));
   const std::string header = readAll(mhd);
   patchHeader(mhd, "ElementDataFile", "HeaderSize = -100\nElementDataFile");
-  EXPECT_NE(errorOf(mhd).find("headersize = '-100' is not an integer in -1.."), std::string::npos);
+  EXPECT_NE(readError(mhd).find("headersize = '-100' is not an integer in -1.."), std::string::npos);
   writeAll(mhd, header);
   fs::resize_file(dir / "scan.raw", v.byteSize() - 2);
-  EXPECT_NE(errorOf(mhd).find("is truncated: its data file '"), std::string::npos);
+  EXPECT_NE(readError(mhd).find("is truncated: its data file '"), std::string::npos);
   // a data file that is a FIFO, a missing one, a numbered pattern
   const std::string fifo = (dir / "pipe.raw").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   writeAll(mhd, header.substr(0, header.find("ElementDataFile")) + "ElementDataFile = pipe.raw\n");
-  EXPECT_NE(errorOf(mhd).find("names a data file '" + fifo + "' that is not a regular file"),
+  EXPECT_NE(readError(mhd).find("names a data file '" + fifo + "' that is not a regular file"),
             std::string::npos);
   writeAll(mhd, header.substr(0, header.find("ElementDataFile")) + "ElementDataFile = gone.raw\n");
-  EXPECT_NE(errorOf(mhd).find("that does not exist"), std::string::npos);
+  EXPECT_NE(readError(mhd).find("that does not exist"), std::string::npos);
   writeAll(mhd,
            header.substr(0, header.find("ElementDataFile")) + "ElementDataFile = slice%s%s%n.raw 1 10 1\n");
-  EXPECT_NE(errorOf(mhd).find("numbered ElementDataFile patterns"), std::string::npos);
+  EXPECT_NE(readError(mhd).find("numbered ElementDataFile patterns"), std::string::npos);
 }
 
 TEST(ImageHostile, NrrdHeadersAndDataFiles) {
@@ -237,7 +237,7 @@ TEST(ImageHostile, NrrdHeadersAndDataFiles) {
     const std::string path = (dir / "patched.nrrd").string();
     fs::copy_file(good, path, fs::copy_options::overwrite_existing);
     patchHeader(path, c.from, c.to);
-    const std::string msg = errorOf(path);
+    const std::string msg = readError(path);
     EXPECT_EQ(msg.rfind("image '" + path + "' has an invalid NRRD header: " + c.message, 0), 0u)
         << c.to << ": " << msg;
   }
@@ -245,11 +245,11 @@ TEST(ImageHostile, NrrdHeadersAndDataFiles) {
   const std::string cut = (dir / "cut.nrrd").string();
   fs::copy_file(good, cut);
   fs::resize_file(cut, fs::file_size(cut) - 10);
-  EXPECT_NE(errorOf(cut).find("is truncated"), std::string::npos);
+  EXPECT_NE(readError(cut).find("is truncated"), std::string::npos);
   const std::string zipped = (dir / "zipped.nrrd").string();
   writeImage(smallVolume({30, 20, 10}), zipped, true);
   fs::resize_file(zipped, fs::file_size(zipped) * 2 / 3);
-  EXPECT_NE(errorOf(zipped).find(zipped), std::string::npos);
+  EXPECT_NE(readError(zipped).find(zipped), std::string::npos);
   // a detached header naming a FIFO
   const std::string nhdr = (dir / "scan.nhdr").string();
   writeImage(v, nhdr, false);
@@ -260,7 +260,7 @@ TEST(ImageHostile, NrrdHeadersAndDataFiles) {
   const std::string fifo = (dir / "pipe.raw").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   writeAll(nhdr, h.substr(0, at) + "data file: pipe.raw\n");
-  EXPECT_NE(errorOf(nhdr).find("that is not a regular file"), std::string::npos);
+  EXPECT_NE(readError(nhdr).find("that is not a regular file"), std::string::npos);
 }
 
 TEST(ImageHostile, GiplHeadersAndVoxels) {
@@ -273,16 +273,17 @@ TEST(ImageHostile, GiplHeadersAndVoxels) {
   // cut short: GiplImageIO read what was there and left the rest of the buffer as it was
   const std::string cut = (dir / "cut.gipl").string();
   writeAll(cut, bytes.substr(0, bytes.size() - 100));
-  EXPECT_EQ(errorOf(cut), "image '" + cut + "' is truncated: it holds " + std::to_string(bytes.size() - 100) +
-                              " bytes of header and voxels, its header announces " +
-                              std::to_string(bytes.size()));
+  EXPECT_EQ(readError(cut),
+            "image '" + cut + "' is truncated: it holds " + std::to_string(bytes.size() - 100) +
+                " bytes of header and voxels, its header announces " + std::to_string(bytes.size()));
   const std::string gz = (dir / "cut.gipl.gz").string();
   ASSERT_EQ(std::system(("gzip -n -k -f " + good).c_str()), 0);
   const std::string zipped = readAll(good + ".gz");
   fs::rename(good + ".gz", (dir / "whole.gipl.gz"));
   EXPECT_TRUE(sameVoxels(readImage((dir / "whole.gipl.gz").string()), v));
   writeAll(gz, zipped.substr(0, zipped.size() / 2));
-  EXPECT_NE(errorOf(gz).find("image '" + gz + "' is truncated: it holds "), std::string::npos) << errorOf(gz);
+  EXPECT_NE(readError(gz).find("image '" + gz + "' is truncated: it holds "), std::string::npos)
+      << readError(gz);
   // header fields GiplImageIO takes as they are
   const struct {
     size_t at;
@@ -301,7 +302,7 @@ TEST(ImageHostile, GiplHeadersAndVoxels) {
     b.replace(c.at, c.value.size(), c.value);
     const std::string path = (dir / "patched.gipl").string();
     writeAll(path, b);
-    EXPECT_EQ(errorOf(path), "image '" + path + "' has an invalid GIPL header: " + c.message) << c.message;
+    EXPECT_EQ(readError(path), "image '" + path + "' has an invalid GIPL header: " + c.message) << c.message;
   }
 }
 
@@ -329,21 +330,22 @@ TEST(ImageHostile, DicomStructureIsWalkedBeforeGdcm) {
   for (int i = 0; i < 100000; ++i) deep += sequenceStart(0x0040, 0x0275) + itemStart();
   for (int i = 0; i < 100000; ++i) deep += itemEnd() + sequenceEnd();
   const std::string deepPath = addDicom(folder, "deep.dcm", deep);
-  EXPECT_NE(errorOf(folder).find("DICOM file '" + deepPath + "' is malformed at byte "), std::string::npos);
-  EXPECT_NE(errorOf(folder).find("sequences nest deeper than 64 levels"), std::string::npos);
+  EXPECT_NE(readError(folder).find("DICOM file '" + deepPath + "' is malformed at byte "), std::string::npos);
+  EXPECT_NE(readError(folder).find("sequences nest deeper than 64 levels"), std::string::npos);
   fs::remove(deepPath);
   // a sequence never closed, an element far longer than the file, an unknown VR: GDCM asserted
   const std::string open =
       addDicom(folder, "open.dcm", patient + sequenceStart(0x0040, 0x0275) + itemStart() + patient);
-  EXPECT_NE(errorOf(folder).find("is never closed"), std::string::npos);
+  EXPECT_NE(readError(folder).find("is never closed"), std::string::npos);
   fs::remove(open);
   const std::string huge =
       addDicom(folder, "huge.dcm",
                patient + tag(0x0009, 0x1001) + "OB" + std::string(2, '\0') + u32le(0x7ffffff0) + "tail");
-  EXPECT_NE(errorOf(folder).find("element (0009,1001) claims 2147483632 bytes, 4 remain"), std::string::npos);
+  EXPECT_NE(readError(folder).find("element (0009,1001) claims 2147483632 bytes, 4 remain"),
+            std::string::npos);
   fs::remove(huge);
   const std::string vr = addDicom(folder, "vr.dcm", patient + tag(0x0010, 0x0020) + "Q?" + u16le(2) + "ab");
-  EXPECT_NE(errorOf(folder).find("element (0010,0020) has an invalid VR"), std::string::npos);
+  EXPECT_NE(readError(folder).find("element (0010,0020) has an invalid VR"), std::string::npos);
   fs::remove(vr);
   // files that are not DICOM (a README, an empty file) are left out, as GDCM leaves them out
   writeAll((fs::path(folder) / "README.txt").string(), "scans of patient 7\n");
@@ -358,7 +360,7 @@ TEST(ImageHostile, DicomSlicesCutShortAreTruncated) {
   const auto size = fs::file_size(slice);
   // cut within the pixel data: read as zeros before
   fs::resize_file(slice, size - 300);
-  std::string msg = errorOf(folder);
+  std::string msg = readError(folder);
   EXPECT_NE(msg.find("DICOM file '" + slice + "' is malformed at byte "), std::string::npos) << msg;
   EXPECT_NE(msg.find("claims 1200 bytes, 900 remain"), std::string::npos) << msg;
   // a pixel data element shortened to match the cut: the image attributes still tell
@@ -368,7 +370,7 @@ TEST(ImageHostile, DicomSlicesCutShortAreTruncated) {
   const bool explicitVr = b.compare(pixel + 4, 2, "OW") == 0 || b.compare(pixel + 4, 2, "OB") == 0;
   put<uint32_t>(b, pixel + (explicitVr ? 8 : 4), 900);
   writeAll(slice, b);
-  msg = errorOf(folder);
+  msg = readError(folder);
   EXPECT_NE(msg.find("is truncated or damaged: its pixel data holds 900 bytes, 20x30 pixels need 1200"),
             std::string::npos)
       << msg;
@@ -381,11 +383,11 @@ TEST(ImageHostile, DicomFolderEntriesThatStopGdcmsListing) {
   const std::string folder = dicomSeries("image_dicom_entries", v);
   const std::string fifo = (fs::path(folder) / "IMG0000.dcm").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  EXPECT_NE(errorOf(folder).find("'IMG0000.dcm' is not a regular file"), std::string::npos);
+  EXPECT_NE(readError(folder).find("'IMG0000.dcm' is not a regular file"), std::string::npos);
   fs::remove(fifo);
   const std::string link = (fs::path(folder) / "IMG0009.dcm").string();
   fs::create_symlink("/nonexistent/slice.dcm", link);
-  EXPECT_NE(errorOf(folder).find("'IMG0009.dcm' cannot be read (a broken link?)"), std::string::npos);
+  EXPECT_NE(readError(folder).find("'IMG0009.dcm' cannot be read (a broken link?)"), std::string::npos);
   fs::remove(link);
   EXPECT_TRUE(sameVoxels(readImage(folder), v));
 }

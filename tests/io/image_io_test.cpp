@@ -70,7 +70,7 @@ void expectSameVolume(const Volume& a, const Volume& b, double geometryTolerance
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.byteSize()), 0) << what << ": voxels differ";
 }
 
-auto errorOf = [](auto&& f) { return fmcib::test::errorOf<fmcib::Error>(f); };
+auto anyErrorOf = [](auto&& f) { return fmcib::test::errorOf<fmcib::Error>(f); };
 
 }  // namespace
 
@@ -153,12 +153,12 @@ TEST(ImageIO, ATwoDimensionalImageReadsAsOneSlice) {
 TEST(ImageIO, BadFilesNameThePath) {
   const auto dir = fmcib::test::tempDir("image_errors");
   const std::string missing = (dir / "missing.nii.gz").string();
-  EXPECT_EQ(errorOf([&] { readImage(missing); }), "image '" + missing + "' does not exist");
+  EXPECT_EQ(anyErrorOf([&] { readImage(missing); }), "image '" + missing + "' does not exist");
 
   const std::string text = (dir / "notes.txt").string();
   std::ofstream(text) << "not an image\n";
   EXPECT_EQ(
-      errorOf([&] { readImage(text); }),
+      anyErrorOf([&] { readImage(text); }),
       "image '" + text +
           "' is not in a format ITK reads (expected .nii, .nii.gz, .nrrd, .mha, .mhd, .gipl, DICOM, or a "
           "folder holding a DICOM series)");
@@ -173,7 +173,7 @@ TEST(ImageIO, BadFilesNameThePath) {
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::ofstream(corrupt, std::ios::binary) << bytes.substr(0, bytes.size() / 3);
   }
-  const std::string corruptError = errorOf([&] { readImage(corrupt); });
+  const std::string corruptError = anyErrorOf([&] { readImage(corrupt); });
   EXPECT_EQ(corruptError.rfind("image '" + corrupt + "' is truncated: it holds ", 0), 0u) << corruptError;
   EXPECT_NE(corruptError.find("its header announces 1432"), std::string::npos)
       << corruptError;  // 352 + 9·10·6·2
@@ -182,14 +182,15 @@ TEST(ImageIO, BadFilesNameThePath) {
     const std::string nii = (dir / "short.nii").string();
     writeImage(randomVolume(PixelType::kInt16, lpiGeometry(), 8), nii);
     std::filesystem::resize_file(nii, 1000);
-    EXPECT_EQ(errorOf([&] { readImage(nii); }),
+    EXPECT_EQ(anyErrorOf([&] { readImage(nii); }),
               "image '" + nii +
                   "' is truncated: it holds 1000 bytes of header and voxels, its header announces 1432");
   }
 
   const std::string emptyFolder = (dir / "empty_series").string();
   fs::create_directories(emptyFolder);
-  EXPECT_EQ(errorOf([&] { readImage(emptyFolder); }), "folder '" + emptyFolder + "' holds no DICOM series");
+  EXPECT_EQ(anyErrorOf([&] { readImage(emptyFolder); }),
+            "folder '" + emptyFolder + "' holds no DICOM series");
 
   using Rgb = itk::Image<itk::RGBPixel<unsigned char>, 3>;
   auto rgb = Rgb::New();
@@ -202,15 +203,15 @@ TEST(ImageIO, BadFilesNameThePath) {
   writer->SetInput(rgb);
   writer->SetFileName(rgbPath);
   writer->Update();
-  EXPECT_EQ(errorOf([&] { readImage(rgbPath); }),
+  EXPECT_EQ(anyErrorOf([&] { readImage(rgbPath); }),
             "image '" + rgbPath + "' has 3 components per voxel (vector); fmcib reads scalar scans only");
 
   const Volume v = randomVolume(PixelType::kFloat32, lpiGeometry(), 3);
   const std::string bad = (dir / "out.png").string();
-  EXPECT_EQ(errorOf([&] { writeImage(v, bad); }),
+  EXPECT_EQ(anyErrorOf([&] { writeImage(v, bad); }),
             "cannot write image '" + bad +
                 "': unknown extension (use .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd or .gipl)");
-  EXPECT_EQ(errorOf([&] { writeDicomSeries(v, (dir / "float_series").string()); }),
+  EXPECT_EQ(anyErrorOf([&] { writeDicomSeries(v, (dir / "float_series").string()); }),
             "cannot write the DICOM series '" + (dir / "float_series").string() +
                 "': float32 voxels; DICOM series need an integer pixel type");
 }

@@ -14,7 +14,7 @@ namespace {
 
 using fmcib::test::errorOf;
 
-std::string writeCsv(const std::string& name, const std::string& text) {
+std::string writeTableCsv(const std::string& name, const std::string& text) {
   static const auto dir = fmcib::test::tempDir("feature_table");
   const auto path = dir / name;
   std::ofstream(path, std::ios::binary) << text;
@@ -26,10 +26,10 @@ void expectError(const std::string& message, const std::string& part) {
 }
 
 TEST(FeatureTable, SelectsMatchingColumnsAndKeepsTheRest) {
-  const std::string path = writeCsv("ok.csv",
-                                    "id,pred_1,image_path,pred_0,label,feature_x\n"
-                                    "a,1.5,/x.nii,2,cat,-3e-2\n"
-                                    "\"b,1\",0, y ,  4 ,dog,5\n");
+  const std::string path = writeTableCsv("ok.csv",
+                                         "id,pred_1,image_path,pred_0,label,feature_x\n"
+                                         "a,1.5,/x.nii,2,cat,-3e-2\n"
+                                         "\"b,1\",0, y ,  4 ,dog,5\n");
   const FeatureTable t = readFeatureTable(path, {"label"});
   EXPECT_EQ(t.featureNames, (std::vector<std::string>{"pred_1", "pred_0", "feature_x"}));
   EXPECT_EQ(t.otherColumns, (std::vector<std::string>{"id", "image_path", "label"}));
@@ -42,7 +42,7 @@ TEST(FeatureTable, SelectsMatchingColumnsAndKeepsTheRest) {
 }
 
 TEST(FeatureTable, LabelColumnIsNeverAFeatureAndRegexSearchesAnywhere) {
-  const std::string path = writeCsv("regex.csv", "prediction,x_pred,label_pred\n1,2,0\n3,4,1\n");
+  const std::string path = writeTableCsv("regex.csv", "prediction,x_pred,label_pred\n1,2,0\n3,4,1\n");
   const FeatureTable t = readFeatureTable(path, {"label_pred", "pred"});
   EXPECT_EQ(t.featureNames, (std::vector<std::string>{"prediction", "x_pred"}));
   const FeatureTable anchored = readFeatureTable(path, {"label_pred", "^x"});
@@ -50,7 +50,7 @@ TEST(FeatureTable, LabelColumnIsNeverAFeatureAndRegexSearchesAnywhere) {
 }
 
 TEST(FeatureTable, SecondTableIsReorderedToTheFirstsFeatures) {
-  const std::string path = writeCsv("reorder.csv", "label,pred_1,pred_0\n0,10,20\n");
+  const std::string path = writeTableCsv("reorder.csv", "label,pred_1,pred_0\n0,10,20\n");
   const FeatureTable t = readFeatureTable(path, {"label", "pred", {"pred_0", "pred_1"}, "train.csv"});
   EXPECT_EQ(t.featureNames, (std::vector<std::string>{"pred_0", "pred_1"}));
   EXPECT_TRUE(torch::equal(t.features, torch::tensor({20.0, 10.0}, torch::kDouble).reshape({1, 2})));
@@ -60,27 +60,27 @@ TEST(FeatureTable, BadInputsNameFileRowAndColumn) {
   const std::string good = "label,pred_0,pred_1\n0,1,2\n1,3,4\n";
   expectError(errorOf([&] { readFeatureTable("/nonexistent/x.csv", {"label"}); }),
               "'/nonexistent/x.csv' does not exist");
-  const std::string noLabel = writeCsv("nolabel.csv", good);
+  const std::string noLabel = writeTableCsv("nolabel.csv", good);
   expectError(errorOf([&] { readFeatureTable(noLabel, {"target"}); }), "has no label column 'target'");
   expectError(errorOf([&] {
                 readFeatureTable(noLabel, {"label", "feat_"});
               }),
               "no column matches --features-regex 'feat_'");
-  const std::string text = writeCsv("text.csv", "label,pred_0,pred_1\n0,1,2\n1,abc,4\n");
+  const std::string text = writeTableCsv("text.csv", "label,pred_0,pred_1\n0,1,2\n1,abc,4\n");
   const std::string e = errorOf([&] { readFeatureTable(text, {"label"}); });
   expectError(e, "text.csv row 1 (line 3), column 'pred_0': 'abc' is not a finite number");
-  const std::string nan = writeCsv("nan.csv", "label,pred_0\n0,nan\n");
+  const std::string nan = writeTableCsv("nan.csv", "label,pred_0\n0,nan\n");
   expectError(errorOf([&] { readFeatureTable(nan, {"label"}); }), "'nan' is not a finite number");
-  const std::string inf = writeCsv("inf.csv", "label,pred_0\n0,1e999\n");
+  const std::string inf = writeTableCsv("inf.csv", "label,pred_0\n0,1e999\n");
   expectError(errorOf([&] { readFeatureTable(inf, {"label"}); }), "'1e999' is not a finite number");
-  const std::string empty = writeCsv("empty_label.csv", "label,pred_0\n0,1\n ,2\n");
+  const std::string empty = writeTableCsv("empty_label.csv", "label,pred_0\n0,1\n ,2\n");
   expectError(errorOf([&] { readFeatureTable(empty, {"label"}); }),
               "row 1 (line 3), column 'label': the label is empty");
-  const std::string header = writeCsv("header_only.csv", "label,pred_0\n");
+  const std::string header = writeTableCsv("header_only.csv", "label,pred_0\n");
   expectError(errorOf([&] { readFeatureTable(header, {"label"}); }), "has a header but no data rows");
-  const std::string ragged = writeCsv("ragged.csv", "label,pred_0\n0,1,7\n");
+  const std::string ragged = writeTableCsv("ragged.csv", "label,pred_0\n0,1,7\n");
   expectError(errorOf([&] { readFeatureTable(ragged, {"label"}); }), "has 3 fields, the header has 2");
-  const std::string dup = writeCsv("dup.csv", "label,pred_0,pred_0\n0,1,2\n");
+  const std::string dup = writeTableCsv("dup.csv", "label,pred_0,pred_0\n0,1,2\n");
   expectError(errorOf([&] { readFeatureTable(dup, {"label"}); }),
               "feature column 'pred_0' appears more than once");
   expectError(errorOf<ConfigError>([&] {
@@ -90,12 +90,12 @@ TEST(FeatureTable, BadInputsNameFileRowAndColumn) {
 }
 
 TEST(FeatureTable, FeatureColumnsMustMatchTheTrainingFile) {
-  const std::string other = writeCsv("other.csv", "label,pred_0,pred_2\n0,1,2\n");
+  const std::string other = writeTableCsv("other.csv", "label,pred_0,pred_2\n0,1,2\n");
   expectError(errorOf([&] {
                 readFeatureTable(other, {"label", "pred", {"pred_0", "pred_1"}, "train.csv"});
               }),
               "lacks feature column(s) 'pred_1' that train.csv has");
-  const std::string extra = writeCsv("extra.csv", "label,pred_0,pred_1,pred_2\n0,1,2,3\n");
+  const std::string extra = writeTableCsv("extra.csv", "label,pred_0,pred_1,pred_2\n0,1,2,3\n");
   expectError(errorOf([&] {
                 readFeatureTable(extra, {"label", "pred", {"pred_0", "pred_1"}, "train.csv"});
               }),
@@ -105,7 +105,7 @@ TEST(FeatureTable, FeatureColumnsMustMatchTheTrainingFile) {
 FeatureTable labelsTable(const std::string& name, const std::vector<std::string>& labels) {
   std::string text = "label,pred_0\n";
   for (const auto& l : labels) text += l + ",0\n";
-  return readFeatureTable(writeCsv(name, text), {"label"});
+  return readFeatureTable(writeTableCsv(name, text), {"label"});
 }
 
 TEST(ClassLabels, NumbersSortByValueAndTextByCodePoint) {

@@ -131,7 +131,7 @@ TEST(ProbeOutputs, WritesProbabilitiesInInputOrderAndTheMetricsJson) {
   EXPECT_EQ(entries, 2u);
 }
 
-std::string writeCsv(const std::string& name, const std::string& text) {
+std::string writeInputCsv(const std::string& name, const std::string& text) {
   static const auto dir = fmcib::test::tempDir("probe_inputs");
   const auto path = dir / name;
   std::ofstream(path) << text;
@@ -140,14 +140,14 @@ std::string writeCsv(const std::string& name, const std::string& text) {
 
 TEST(ProbeChecks, BadDataAndOptionsAreClearErrors) {
   ProbeOptions o = fixtureOptions("binary");
-  const std::string oneClass = writeCsv("one_class.csv", "label,pred_0\n1,0.5\n1,0.2\n1,0.1\n");
+  const std::string oneClass = writeInputCsv("one_class.csv", "label,pred_0\n1,0.5\n1,0.2\n1,0.1\n");
   ProbeOptions bad = o;
   bad.trainPath = oneClass;
   bad.testPath = oneClass;
   EXPECT_NE(errorOf([&] { runLinearProbe(bad); }).find("needs at least two classes"), std::string::npos);
 
   const std::string few =
-      writeCsv("few.csv", "label,pred_0\n0,0.5\n0,0.2\n0,0.1\n1,0.3\n1,0.9\n1,0.8\n2,0.4\n2,0.7\n");
+      writeInputCsv("few.csv", "label,pred_0\n0,0.5\n0,0.2\n0,0.1\n1,0.3\n1,0.9\n1,0.8\n2,0.4\n2,0.7\n");
   bad.trainPath = few;
   bad.testPath = few;
   bad.folds = 3;
@@ -156,7 +156,7 @@ TEST(ProbeChecks, BadDataAndOptionsAreClearErrors) {
   EXPECT_NE(e.find("use --folds 2"), std::string::npos) << e;
   EXPECT_NE(e.find("--val"), std::string::npos) << e;
 
-  const std::string unseen = writeCsv("unseen.csv", "label,pred_0\n0,0.5\n7,0.2\n");
+  const std::string unseen = writeInputCsv("unseen.csv", "label,pred_0\n0,0.5\n7,0.2\n");
   bad = o;
   bad.trainPath = few;
   bad.testPath = unseen;
@@ -185,7 +185,7 @@ TEST(ProbeChecks, TiesGoToTheSmallestC) {
   std::string text = "label,pred_0\n";
   for (int i = 0; i < 20; ++i)
     text += std::to_string(i % 2) + "," + std::to_string(i % 2 ? 1.0 + i * 0.01 : -1.0 - i * 0.01) + "\n";
-  const std::string path = writeCsv("separable.csv", text);
+  const std::string path = writeInputCsv("separable.csv", text);
   ProbeOptions o;
   o.trainPath = o.testPath = path;
   o.labelColumn = "label";

@@ -18,7 +18,7 @@ namespace fmcib::probe {
 namespace {
 
 torch::Tensor reference(const std::string& key) {
-  static const c10::IValue file = io::readTorchFile(test::fixture("probe/probe.pt"));
+  static const c10::IValue file = io::readTorchFile(fmcib::test::fixture("probe/probe.pt"));
   return file.toGenericDict().at(key).toTensor();
 }
 
@@ -34,8 +34,8 @@ struct Task {
   StandardScaler scaler;
 
   explicit Task(const std::string& name)
-      : train(readFeatureTable(test::fixture("probe/" + name + "_train.csv"), {"label", "pred"})),
-        test(readFeatureTable(test::fixture("probe/" + name + "_test.csv"),
+      : train(readFeatureTable(fmcib::test::fixture("probe/" + name + "_train.csv"), {"label", "pred"})),
+        test(readFeatureTable(fmcib::test::fixture("probe/" + name + "_test.csv"),
                               {"label", "pred", train.featureNames, train.path})),
         classes(ClassLabels::fromTrainingLabels(train)),
         y(classes.encode(train)),
@@ -116,10 +116,11 @@ std::string slurp(const std::filesystem::path& p) {
 }
 
 TEST(ProbeFixtureFiles, CopiesMatchTheSharedFixtures) {
-  const std::filesystem::path shared = test::sourceDir().parent_path() / "shared" / "fixtures" / "probe";
+  const std::filesystem::path shared =
+      fmcib::test::sourceDir().parent_path() / "shared" / "fixtures" / "probe";
   for (const char* name :
        {"probe.pt", "binary_train.csv", "binary_test.csv", "multiclass_train.csv", "multiclass_test.csv"}) {
-    const std::filesystem::path copy = test::fixture(std::string("probe/") + name);
+    const std::filesystem::path copy = fmcib::test::fixture(std::string("probe/") + name);
     ASSERT_TRUE(std::filesystem::exists(copy)) << copy;
     if (std::filesystem::is_directory(shared)) {
       EXPECT_TRUE(slurp(copy) == slurp(shared / name)) << name << " differs from " << shared;

@@ -8,6 +8,8 @@
 
 namespace fmcib::test {
 
+inline constexpr auto npos = std::string::npos;
+
 /// What `f()` throws as an `E` (InputError by default); a test failure and "" when it throws none.
 template <class E = InputError, class F>
 std::string errorOf(F&& f) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 #include <atomic>
+#include <fstream>
 
 namespace fmcib::test {
 
@@ -12,6 +13,12 @@ std::filesystem::path tempDir(const std::string& tag) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+std::string writeFile(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+  const std::filesystem::path p = dir / name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p.string();
 }
 
 }  // namespace fmcib::test

@@ -14,5 +14,7 @@ inline std::string fixture(const std::string& name) {
 }
 /// A new empty folder under the build tree, unique per test.
 std::filesystem::path tempDir(const std::string& tag);
+/// Writes `text` byte for byte to dir/name and returns that path.
+std::string writeFile(const std::filesystem::path& dir, const std::string& name, const std::string& text);
 
 }  // namespace fmcib::test
