@@ -11,10 +11,7 @@ using fmcib::test::runFmcib;
 
 namespace {
 std::string writeConfig(const std::string& name, const std::string& text) {
-  auto dir = fmcib::test::tempDir("cli");
-  auto path = dir / name;
-  std::ofstream(path) << text;
-  return path.string();
+  return fmcib::test::writeFile(fmcib::test::tempDir("cli"), name, text);
 }
 }  // namespace
 

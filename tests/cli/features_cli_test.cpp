@@ -19,9 +19,7 @@ std::string volume(const std::string& name) {
 }
 
 std::string writeCsv(const fs::path& dir, const std::string& text) {
-  const fs::path p = dir / "in.csv";
-  std::ofstream(p) << text;
-  return p.string();
+  return fmcib::test::writeFile(dir, "in.csv", text);
 }
 
 void expectOneLineError(const fmcib::test::ProcessResult& r, const std::string& needle) {

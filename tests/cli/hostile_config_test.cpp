@@ -14,9 +14,7 @@ using fmcib::test::runFmcib;
 namespace {
 
 std::string writeHostileConfig(const std::string& name, const std::string& text) {
-  auto path = fmcib::test::tempDir("cli-hostile") / name;
-  std::ofstream(path) << text;
-  return path.string();
+  return fmcib::test::writeFile(fmcib::test::tempDir("cli-hostile"), name, text);
 }
 
 // `fmcib fit --config_file <file> --print_config <extra>` must fail cleanly with `message`.

@@ -19,9 +19,7 @@ std::string fixture(const std::string& name) {
 
 std::string writeProbeCsv(const std::string& name, const std::string& text) {
   static const auto dir = fmcib::test::tempDir("probe_cli");
-  const auto path = dir / name;
-  std::ofstream(path) << text;
-  return path.string();
+  return fmcib::test::writeFile(dir, name, text);
 }
 
 std::string binaryArgs() {

@@ -21,9 +21,7 @@ namespace fs = std::filesystem;
 using fmcib::test::errorOf;
 
 std::string writeFile(const std::string& tag, const std::string& name, const std::string& text) {
-  const fs::path path = fmcib::test::tempDir(tag) / name;
-  std::ofstream(path) << text;
-  return path.string();
+  return fmcib::test::writeFile(fmcib::test::tempDir(tag), name, text);
 }
 
 // Labels 0 1 0 1 with positive-class probabilities 0.1 0.8 0.6 0.4: three of the four

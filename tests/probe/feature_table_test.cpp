@@ -16,9 +16,7 @@ using fmcib::test::errorOf;
 
 std::string writeTableCsv(const std::string& name, const std::string& text) {
   static const auto dir = fmcib::test::tempDir("feature_table");
-  const auto path = dir / name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path.string();
+  return fmcib::test::writeFile(dir, name, text);
 }
 
 void expectError(const std::string& message, const std::string& part) {

@@ -12,6 +12,7 @@
 #include "fmcib/probe/probe_report.hpp"
 #include "probe/probe_reference.hpp"
 #include "support/errors.hpp"
+#include "support/paths.hpp"
 
 namespace fmcib::probe {
 namespace {
@@ -133,9 +134,7 @@ TEST(ProbeOutputs, WritesProbabilitiesInInputOrderAndTheMetricsJson) {
 
 std::string writeInputCsv(const std::string& name, const std::string& text) {
   static const auto dir = fmcib::test::tempDir("probe_inputs");
-  const auto path = dir / name;
-  std::ofstream(path) << text;
-  return path.string();
+  return fmcib::test::writeFile(dir, name, text);
 }
 
 TEST(ProbeChecks, BadDataAndOptionsAreClearErrors) {
